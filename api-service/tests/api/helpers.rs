@@ -1,0 +1,75 @@
+//! api-service under test, on a fresh database, called through its router without a socket.
+
+use std::{ops::Deref, time::Duration};
+
+use api_service::{AppState, config::DatabaseConfig, db};
+use axum::http::{Method, StatusCode};
+use shared::server::ServerConfig;
+use test_support::{http::TestRouter, postgres::TestDatabase};
+
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub struct TestApp {
+    router: TestRouter,
+    pub pool: sqlx::PgPool,
+    _database: Option<TestDatabase>,
+}
+
+/// The requests of [`TestRouter`] (`get`, `call_with_json`, ...) work on a `TestApp` directly.
+impl Deref for TestApp {
+    type Target = TestRouter;
+
+    fn deref(&self) -> &TestRouter {
+        &self.router
+    }
+}
+
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        port: 0,
+        request_timeout: Duration::from_secs(10),
+        body_limit: BODY_LIMIT,
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let database = TestDatabase::create().await;
+        let pool = db::pool(&DatabaseConfig {
+            connect: database.connect_options(),
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(2),
+        });
+        db::prepare(&pool)
+            .await
+            .expect("migrations apply to a fresh database");
+        Self::new(pool, Some(database))
+    }
+
+    /// The app on a pool the test made itself, such as one to a server it stops.
+    pub fn on_pool(pool: sqlx::PgPool) -> Self {
+        Self::new(pool, None)
+    }
+
+    fn new(pool: sqlx::PgPool, database: Option<TestDatabase>) -> Self {
+        let router = api_service::app(AppState { pool: pool.clone() }, &server_config());
+        Self {
+            router: TestRouter::new(router),
+            pool,
+            _database: database,
+        }
+    }
+
+    /// Creates a task and returns its id; panics unless the API answers 201.
+    pub async fn create_task(&self, title: &str) -> i64 {
+        let reply = self
+            .call_with_json(
+                Method::POST,
+                "/tasks",
+                &serde_json::json!({ "title": title }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_i64().unwrap()
+    }
+}

@@ -1,0 +1,10 @@
+//! api-service's integration tests, all in one binary: one build, one throwaway PostgreSQL.
+
+// In tests a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used)]
+
+mod binary;
+mod helpers;
+mod resilience;
+mod tasks;
+mod tasks_validation;

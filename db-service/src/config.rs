@@ -1,0 +1,56 @@
+//! db-service's settings, all from environment variables.
+
+use std::time::Duration;
+
+use shared::{
+    config::{self, ConfigError},
+    server::ServerConfig,
+    telemetry::TelemetryConfig,
+};
+
+pub const DEFAULT_PORT: u16 = 8001;
+
+#[derive(Debug)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub telemetry: TelemetryConfig,
+    pub redis: RedisConfig,
+}
+
+/// Where Redis is and how db-service uses it.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    /// `REDIS_URL` (or `REDIS_URL_FILE`, as it may hold a password).
+    pub client: redis::Client,
+    /// `REDIS_KEY_PREFIX` (default `lab:`): every key db-service writes starts with it, so tests
+    /// and several stacks can share one Redis.
+    pub key_prefix: String,
+    /// `REDIS_TIMEOUT` (default `1s`): the most a connection attempt or a command may take
+    /// before the request is answered with 503.
+    pub timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            server: ServerConfig::from_env(DEFAULT_PORT)?,
+            telemetry: TelemetryConfig::from_env()?,
+            redis: RedisConfig::from_env()?,
+        })
+    }
+}
+
+impl RedisConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let url = config::secret("REDIS_URL")?
+            .ok_or_else(|| ConfigError::new("REDIS_URL", "not set, e.g. redis://127.0.0.1:6379"))?;
+        // The message never repeats the URL: it may hold the password.
+        let client = redis::Client::open(url.as_str())
+            .map_err(|error| ConfigError::new("REDIS_URL", format!("not a Redis URL: {error}")))?;
+        Ok(Self {
+            client,
+            key_prefix: config::string_or("REDIS_KEY_PREFIX", "lab:")?,
+            timeout: config::duration_or("REDIS_TIMEOUT", Duration::from_secs(1))?,
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! The counters in Redis: one hash, `{prefix}hits`, with a field per counter.
+//!
+//! One hash keeps `GET /hits` a single `HGETALL` instead of a `SCAN` over the keyspace, and
+//! `HINCRBY` increments atomically on the server: concurrent hits are never lost.
+
+use redis::{
+    RedisError, RedisResult,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+
+use crate::{config::RedisConfig, key::CounterKey};
+
+/// The counters, through one multiplexed connection that reconnects by itself. Cloning is
+/// cheap and shares the connection.
+#[derive(Clone)]
+pub struct Counters {
+    connection: ConnectionManager,
+    hash: String,
+}
+
+impl std::fmt::Debug for Counters {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Counters")
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Counters {
+    /// Connects to Redis, retrying with backoff until it answers.
+    pub async fn connect(config: &RedisConfig) -> Self {
+        let manager_config = manager_config(config);
+        let connection = shared::retry::with_backoff("redis", || {
+            ConnectionManager::new_with_config(config.client.clone(), manager_config.clone())
+        })
+        .await;
+        Self {
+            connection,
+            hash: format!("{}hits", config.key_prefix),
+        }
+    }
+
+    /// Adds one hit and returns the new count.
+    pub async fn increment(&self, key: &CounterKey) -> RedisResult<i64> {
+        redis::cmd("HINCRBY")
+            .arg(&self.hash)
+            .arg(key.as_str())
+            .arg(1)
+            .query_async(&mut self.connection.clone())
+            .await
+    }
+
+    /// The count of one counter; 0 for one never hit.
+    pub async fn get(&self, key: &CounterKey) -> RedisResult<i64> {
+        let hits: Option<i64> = redis::cmd("HGET")
+            .arg(&self.hash)
+            .arg(key.as_str())
+            .query_async(&mut self.connection.clone())
+            .await?;
+        Ok(hits.unwrap_or(0))
+    }
+
+    /// Every counter, sorted by key.
+    pub async fn all(&self) -> RedisResult<Vec<(String, i64)>> {
+        let mut counters: Vec<(String, i64)> = redis::cmd("HGETALL")
+            .arg(&self.hash)
+            .query_async(&mut self.connection.clone())
+            .await?;
+        counters.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        Ok(counters)
+    }
+
+    /// Removes one counter; removing one that does not exist is not an error.
+    pub async fn delete(&self, key: &CounterKey) -> RedisResult<()> {
+        redis::cmd("HDEL")
+            .arg(&self.hash)
+            .arg(key.as_str())
+            .query_async(&mut self.connection.clone())
+            .await
+    }
+
+    pub async fn ping(&self) -> RedisResult<()> {
+        redis::cmd("PING")
+            .query_async(&mut self.connection.clone())
+            .await
+    }
+}
+
+/// Every wait is bounded by `config.timeout`, and a broken connection is retried once in the
+/// background: a request during an outage gets its error (a 503) instead of waiting for Redis.
+fn manager_config(config: &RedisConfig) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.timeout))
+        .set_response_timeout(Some(config.timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(std::time::Duration::from_millis(200))
+}
+
+/// Whether the error means Redis cannot be reached right now (503), rather than a bug (500).
+pub fn is_unavailable(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || matches!(
+            error.kind(),
+            redis::ErrorKind::Server(
+                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown
+            )
+        )
+}

@@ -1,0 +1,49 @@
+//! db-service under test, on its own key prefix, called through its router without a socket.
+
+use std::{ops::Deref, time::Duration};
+
+use db_service::{AppState, Counters, config::RedisConfig};
+use shared::server::ServerConfig;
+use test_support::{http::TestRouter, redis::TestRedis};
+
+pub struct TestApp {
+    router: TestRouter,
+    _redis: TestRedis,
+}
+
+impl Deref for TestApp {
+    type Target = TestRouter;
+
+    fn deref(&self) -> &TestRouter {
+        &self.router
+    }
+}
+
+pub fn redis_config(url: &str, key_prefix: &str) -> RedisConfig {
+    RedisConfig {
+        client: redis::Client::open(url).unwrap(),
+        key_prefix: key_prefix.to_owned(),
+        timeout: Duration::from_secs(1),
+    }
+}
+
+pub async fn app_for(config: &RedisConfig) -> TestRouter {
+    let counters = Counters::connect(config).await;
+    let server = ServerConfig {
+        port: 0,
+        request_timeout: Duration::from_secs(10),
+        body_limit: 64 * 1024,
+    };
+    TestRouter::new(db_service::app(AppState { counters }, &server))
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let redis = TestRedis::create();
+        let router = app_for(&redis_config(redis.url(), redis.prefix())).await;
+        Self {
+            router,
+            _redis: redis,
+        }
+    }
+}

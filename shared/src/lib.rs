@@ -1,0 +1,14 @@
+//! What the three services have in common, so that none of them repeats it: configuration from
+//! the environment, telemetry, the HTTP server bootstrap, health routes, the `healthcheck`
+//! self-probe, the JSON error type and extractors, and the JSON contracts between the services.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod probe;
+pub mod retry;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;

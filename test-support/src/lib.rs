@@ -1,0 +1,18 @@
+//! Real PostgreSQL and Redis servers for the services' integration tests, never mocks.
+//!
+//! When `DATABASE_URL` or `REDIS_URL` is set, tests use that server. Otherwise the first test of
+//! a test binary starts a throwaway server from the binaries installed on the machine, on a free
+//! loopback port in a temporary folder, shared by the tests of that binary and removed when the
+//! binary exits. Each test gets its own database or key prefix, so tests run in parallel.
+//! Tests that stop and restart a server get a dedicated one.
+//!
+//! A test that can get neither fails with a message that says how to provide one.
+
+mod process;
+
+pub mod binary;
+pub mod http;
+pub mod postgres;
+pub mod redis;
+
+pub use process::free_port;

@@ -1,0 +1,162 @@
+//! `/` and its forms. Each form posts here, the handler calls api-service and answers with a
+//! 303 redirect back to `/` (post/redirect/get): reloading the page never posts twice.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use shared::{
+    api::TaskInput,
+    extract::{Form, Path},
+};
+
+use crate::{
+    clients::BackendError,
+    state::AppState,
+    templates::{self, HomePage, TaskForm, TaskView},
+};
+
+/// The db-service counter of home page views.
+pub const VIEWS_KEY: &str = "web:home";
+
+/// Whether showing the page counts as a view: a form re-shown with an error is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    View,
+    Redisplay,
+}
+
+pub async fn show(State(state): State<AppState>) -> Response {
+    home(
+        &state,
+        Visit::View,
+        StatusCode::OK,
+        TaskForm::default(),
+        None,
+    )
+    .await
+}
+
+pub async fn add(State(state): State<AppState>, Form(form): Form<TaskForm>) -> Response {
+    let input = TaskInput {
+        title: form.title.clone(),
+        description: Some(form.description.clone()).filter(|text| !text.is_empty()),
+    };
+    match state.api.create(&input).await {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(error) => {
+            let (status, message) = explain(&error, "your task was not saved");
+            home(&state, Visit::Redisplay, status, form, Some(message)).await
+        }
+    }
+}
+
+pub async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return invalid_id(&state).await;
+    };
+    match state.api.complete(id).await {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(error) => {
+            let (status, message) = explain(&error, "the task was not completed");
+            home(
+                &state,
+                Visit::Redisplay,
+                status,
+                TaskForm::default(),
+                Some(message),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return invalid_id(&state).await;
+    };
+    match state.api.delete(id).await {
+        // Deleting what is already gone reaches the state the user asked for.
+        Ok(())
+        | Err(BackendError::Rejected {
+            status: StatusCode::NOT_FOUND,
+            ..
+        }) => Redirect::to("/").into_response(),
+        Err(error) => {
+            let (status, message) = explain(&error, "the task was not deleted");
+            home(
+                &state,
+                Visit::Redisplay,
+                status,
+                TaskForm::default(),
+                Some(message),
+            )
+            .await
+        }
+    }
+}
+
+/// Renders `/`, asking both backends in parallel; a backend that fails leaves its part of the
+/// page marked unavailable and the page still answers.
+async fn home(
+    state: &AppState,
+    visit: Visit,
+    status: StatusCode,
+    form: TaskForm,
+    error: Option<String>,
+) -> Response {
+    let views = async {
+        match visit {
+            Visit::View => state.counter.hit(VIEWS_KEY).await,
+            Visit::Redisplay => state.counter.get(VIEWS_KEY).await,
+        }
+    };
+    let (views, tasks) = tokio::join!(views, state.api.list());
+    let page = HomePage {
+        build: &state.build,
+        views: views.ok(),
+        tasks: tasks
+            .ok()
+            .map(|tasks| tasks.into_iter().map(TaskView::from).collect()),
+        form,
+        error,
+    };
+    templates::render(status, &page)
+}
+
+/// The status and message for a failed form: the API's own words for a refusal, 503 for an
+/// outage.
+fn explain(error: &BackendError, what_happened: &str) -> (StatusCode, String) {
+    match error {
+        BackendError::Rejected { status, message } => (*status, capitalise(message)),
+        BackendError::Unavailable { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("Tasks are unavailable right now, so {what_happened}. Try again in a moment."),
+        ),
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn parse_id(text: &str) -> Option<i64> {
+    text.parse().ok().filter(|id| *id > 0)
+}
+
+async fn invalid_id(state: &AppState) -> Response {
+    let message = "That is not a task of this list.".to_owned();
+    home(
+        state,
+        Visit::Redisplay,
+        StatusCode::BAD_REQUEST,
+        TaskForm::default(),
+        Some(message),
+    )
+    .await
+}

@@ -1,0 +1,81 @@
+//! api-service and db-service, served on loopback ports the tests can stop and restart.
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::Router;
+use shared::server::ServerConfig;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+/// A backend serving a router on a fixed loopback port.
+pub struct Backend {
+    router: Router,
+    address: SocketAddr,
+    running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Backend {
+    /// Serves `router` on a free loopback port.
+    pub async fn start(router: Router) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut backend = Self {
+            router,
+            address,
+            running: None,
+        };
+        backend.serve(listener);
+        backend
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Stops serving; connections are refused until [`Backend::restart`].
+    pub async fn stop(&mut self) {
+        if let Some((stop, task)) = self.running.take() {
+            stop.send(()).ok();
+            task.await.unwrap();
+        }
+    }
+
+    /// Serves again on the same port.
+    pub async fn restart(&mut self) {
+        let listener = TcpListener::bind(self.address).await.unwrap();
+        self.serve(listener);
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = self.router.clone();
+        let task = tokio::spawn(async move {
+            shared::server::serve(listener, router, async {
+                stopped.await.ok();
+            })
+            .await
+            .unwrap();
+        });
+        self.running = Some((stop, task));
+    }
+}
+
+/// A port that accepts connections and never answers: a backend that hangs.
+pub async fn black_hole() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    url
+}
+
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        port: 0,
+        request_timeout: Duration::from_secs(10),
+        body_limit: 64 * 1024,
+    }
+}

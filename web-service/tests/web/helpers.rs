@@ -1,0 +1,142 @@
+//! The whole stack under test: api-service and db-service on sockets, web-service called
+//! through its router.
+
+use std::{ops::Deref, path::PathBuf, time::Duration};
+
+use axum::http::{Method, StatusCode, header};
+use test_support::{
+    http::{Reply, TestRouter},
+    postgres::TestDatabase,
+    redis::TestRedis,
+};
+use web_service::{
+    AppState,
+    build_info::BuildInfo,
+    config::{AssetsConfig, BackendsConfig},
+};
+
+use crate::backends::{Backend, server_config};
+
+pub const BACKEND_TIMEOUT: Duration = Duration::from_millis(800);
+
+pub struct Stack {
+    web: TestRouter,
+    pub api: Backend,
+    pub counter: Backend,
+    _database: TestDatabase,
+    _redis: TestRedis,
+}
+
+impl Deref for Stack {
+    type Target = TestRouter;
+
+    fn deref(&self) -> &TestRouter {
+        &self.web
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        let database = TestDatabase::create().await;
+        let pool = api_service::db::pool(&api_service::config::DatabaseConfig {
+            connect: database.connect_options(),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(1),
+        });
+        api_service::db::prepare(&pool).await.unwrap();
+        let api = Backend::start(api_service::app(
+            api_service::AppState { pool },
+            &server_config(),
+        ))
+        .await;
+
+        let redis = TestRedis::create();
+        let counters = db_service::Counters::connect(&db_service::config::RedisConfig {
+            client: redis::Client::open(redis.url()).unwrap(),
+            key_prefix: redis.prefix().to_owned(),
+            timeout: Duration::from_secs(1),
+        })
+        .await;
+        let counter = Backend::start(db_service::app(
+            db_service::AppState { counters },
+            &server_config(),
+        ))
+        .await;
+
+        let web = web_app(&api.url(), &counter.url(), &assets(static_dir(), 3600));
+        Self {
+            web,
+            api,
+            counter,
+            _database: database,
+            _redis: redis,
+        }
+    }
+}
+
+/// web-service over backends at the given URLs.
+pub fn web_app(api_url: &str, counter_url: &str, assets: &AssetsConfig) -> TestRouter {
+    let backends = BackendsConfig {
+        api_url: api_url.to_owned(),
+        counter_url: counter_url.to_owned(),
+        timeout: BACKEND_TIMEOUT,
+    };
+    let build = BuildInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        revision: "0123abc".to_owned(),
+        variant: "test".to_owned(),
+        built: "today".to_owned(),
+    };
+    TestRouter::new(web_service::app(
+        AppState::new(&backends, build),
+        assets,
+        &server_config(),
+    ))
+}
+
+pub fn static_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+}
+
+pub fn assets(dir: PathBuf, max_age_seconds: u32) -> AssetsConfig {
+    AssetsConfig {
+        dir,
+        max_age_seconds,
+    }
+}
+
+/// Posts a form the way a browser does.
+pub async fn post_form(web: &TestRouter, uri: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", url_encode(name), url_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    web.send_raw(Method::POST, uri, "application/x-www-form-urlencoded", body)
+        .await
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The view count on a home page, or `None` when it shows the counter as unavailable.
+pub fn views(page: &Reply) -> Option<i64> {
+    let html = page.text();
+    let start = html.find("viewed <strong>")? + "viewed <strong>".len();
+    let end = start + html[start..].find("</strong>")?;
+    Some(html[start..end].parse().unwrap())
+}
+
+/// Asserts a post/redirect/get answer: 303 back to `/`.
+pub fn assert_redirected_home(reply: &Reply) {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(reply.headers[header::LOCATION], "/");
+}

@@ -1,0 +1,12 @@
+//! web-service's integration tests, all in one binary. The backends are the real api-service
+//! and db-service, on loopback sockets, over the real PostgreSQL and Redis.
+
+// In tests a panic is the failure report, helpers included.
+#![allow(clippy::unwrap_used)]
+
+mod assets;
+mod backends;
+mod degraded;
+mod helpers;
+mod pages;
+mod status;
