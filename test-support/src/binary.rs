@@ -40,11 +40,12 @@ pub async fn wait_until_healthy(path: &str, port: u16) {
 /// Sends `signal` (`TERM`, `INT`) and waits for the exit. The 5 s bound only catches a signal
 /// that is not handled at all; docker/check-images.sh measures how fast the stop really is.
 pub fn signal_and_wait(child: &mut Child, signal: &str) -> ExitStatus {
-    let sent = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(child.id().to_string())
+    // The shell's builtin kill: slim images have no /bin/kill (procps).
+    let sent = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -s {signal} {}", child.id()))
         .status()
-        .expect("kill runs");
+        .expect("sh runs");
     assert!(sent.success(), "kill -{signal} failed");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the production images and checks what production needs from them:
+#   size       each image within the budget (4 MB; the target is 3 MB)
+#   user       runs as uid 65532, never root
+#   health     Docker's HEALTHCHECK (the binary's own self-probe) turns healthy
+#   /health    answers over HTTP from a hardened container (read-only, no capabilities)
+#   stop       `docker stop` takes under a second and the exit is clean (status 0, no SIGKILL)
+# The services run on a Docker network this script creates, with PostgreSQL and Redis, and
+# publish only on 127.0.0.1. Everything it starts is removed at the end.
+#
+#   docker/check-images.sh                      # runtime-scratch
+#   docker/check-images.sh runtime-distroless
+set -euo pipefail
+# shellcheck source=docker/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:-runtime-scratch}
+budget=4000000
+target_size=3000000
+run=lab-check-$$
+failures=0
+
+cleanup() {
+  docker rm -f "$run-postgres" "$run-redis" "${SERVICES[@]/#/$run-}" >/dev/null 2>&1 || true
+  docker network rm "$run" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+step "build the $variant images"
+for service in "${SERVICES[@]}"; do
+  echo "building $service"
+  lab_build docker/Dockerfile "$variant" "$service" "lab/$service:${variant#runtime-}" --quiet >/dev/null
+done
+
+step "start them with PostgreSQL and Redis on network $run"
+docker network create "$run" >/dev/null
+docker run -d --name "$run-postgres" --network "$run" --network-alias postgres \
+  -e POSTGRES_USER=tasks -e POSTGRES_PASSWORD=check -e POSTGRES_DB=tasks "$POSTGRES_IMAGE" >/dev/null
+docker run -d --name "$run-redis" --network "$run" --network-alias redis "$REDIS_IMAGE" >/dev/null
+start_service() {
+  local service=$1
+  shift
+  docker run -d --name "$run-$service" --network "$run" --network-alias "$service" \
+    --read-only --cap-drop ALL --security-opt no-new-privileges:true \
+    --publish "127.0.0.1::$(service_port "$service")" "$@" "lab/$service:${variant#runtime-}" >/dev/null
+}
+start_service api-service -e DATABASE_URL=postgres://tasks:check@postgres/tasks
+start_service db-service -e REDIS_URL=redis://redis:6379
+start_service web-service -e API_URL=http://api-service:8000 -e COUNTER_URL=http://db-service:8001
+
+fail() { echo "  FAIL: $*"; failures=$((failures + 1)); }
+
+step "check each image"
+report=$'| service | image | size | user | health | /health | docker stop | exit |\n| --- | --- | --- | --- | --- | --- | --- | --- |'
+for service in "${SERVICES[@]}"; do
+  image="lab/$service:${variant#runtime-}"
+  container="$run-$service"
+  echo "$service"
+
+  bytes=$(docker image inspect --format '{{.Size}}' "$image")
+  size=$(awk -v b="$bytes" 'BEGIN { printf "%.2f MB", b / 1000000 }')
+  [ "$bytes" -le "$budget" ] || fail "$image is $size, over the 4 MB budget"
+  [ "$bytes" -le "$target_size" ] || echo "  note: $image is $size, over the 3 MB target"
+
+  user=$(docker image inspect --format '{{.Config.User}}' "$image")
+  [ "$user" = "65532:65532" ] || fail "$image runs as '$user', expected 65532:65532"
+
+  health=healthy
+  wait_healthy "$container" 90 || { health=unhealthy; fail "$container never turned healthy"; }
+  process_uid=$(docker top "$container" -eo pid,uid | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ')
+  [ "$process_uid" = "65532 " ] || fail "$container runs processes as uid $process_uid"
+
+  address=$(docker port "$container" "$(service_port "$service")/tcp" | head -n 1)
+  answer=$(curl -s -m 5 "http://$address/health" || true)
+  [ "$answer" = '{"status":"ok"}' ] || fail "GET /health on $container answered '$answer'"
+
+  started=$(now_ms)
+  docker stop "$container" >/dev/null
+  stop_ms=$(($(now_ms) - started))
+  [ "$stop_ms" -lt 1000 ] || fail "docker stop $container took $stop_ms ms"
+  exit_code=$(docker inspect --format '{{.State.ExitCode}}' "$container")
+  [ "$exit_code" = 0 ] || fail "$container exited with $exit_code after SIGTERM"
+
+  report+=$'\n'"| $service | $image | $size | $process_uid| $health | $answer | $stop_ms ms | $exit_code |"
+done
+
+step "result"
+echo "$report"
+if [ "$failures" -gt 0 ]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "all checks passed"

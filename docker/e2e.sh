@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# End-to-end check of a whole Compose stack, through the web page only, as a user would:
+#   - it comes up healthy, the view count rises, a task is added, completed and deleted
+#     through the forms, and /status shows every backend up;
+#   - with Redis stopped the page still answers 200 with the counter unavailable, and the
+#     count comes back with Redis; the same with PostgreSQL and the task list;
+#   - after `down` and `up` the data is still there;
+#   - prod only: every Rust container runs as uid 65532 on a read-only filesystem, and
+#     `docker stop` takes under a second with a clean exit.
+#
+#   docker/e2e.sh prod            # docker-compose.prod.yml, http://localhost:8031
+#   docker/e2e.sh dev             # docker-compose.yml, http://localhost:8030
+#   docker/e2e.sh prod --down     # and remove the stack and its volumes afterwards
+set -euo pipefail
+# shellcheck source=docker/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$repo"
+
+stack=${1:-}
+case "$stack" in
+  prod) file=docker-compose.prod.yml port=8031 ;;
+  dev) file=docker-compose.yml port=8030 ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
+esac
+remove_afterwards=false
+[ "${2:-}" = --down ] && remove_afterwards=true
+compose() { docker compose -f "$file" "$@"; }
+url=http://127.0.0.1:$port
+export GIT_REVISION=${GIT_REVISION:-$(lab_revision)} LAB_VERSION=${LAB_VERSION:-$(lab_version)}
+export BUILD_DATE=${BUILD_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+checks=0
+
+pass() { checks=$((checks + 1)); printf '  ok  %s\n' "$*"; }
+fail() {
+  printf '  FAIL %s\n' "$*" >&2
+  compose ps >&2 || true
+  compose logs --tail 30 >&2 || true
+  exit 1
+}
+home() { curl -s -m 10 "$url/"; }
+status_of() { curl -s -m 10 -o /dev/null -w '%{http_code}' "$@"; }
+views() { home | sed -n 's/.*viewed <strong>\([0-9]*\)<\/strong>.*/\1/p'; }
+# post_form <path> [curl --data options]: prints "<status> <Location>".
+post_form() {
+  local path=$1
+  shift
+  curl -s -m 10 -o /dev/null -w '%{http_code} %header{location}' "$@" "$url$path"
+}
+# The id of the task whose title is $1, from the page.
+task_id() { home | tr '\n' ' ' | sed -n "s/.*id=\"task-\([0-9]*\)\">[^<]*<div class=\"task-text\">[^<]*<span class=\"task-title\">$1<.*/\1/p"; }
+wait_for_page() {  # wait_for_page <grep pattern> <what>
+  local deadline=$((SECONDS + 60))
+  until home | grep -q "$1"; do
+    [ $SECONDS -lt $deadline ] || fail "$2 (waited 60 s)"
+    sleep 1
+  done
+}
+
+step "$stack stack: up --build --wait"
+compose up -d --build --wait --wait-timeout 1800 || fail "the stack did not become healthy"
+pass "every service with a health check is healthy"
+
+step "the page, the counter and the forms"
+[ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200"
+first=$(views) second=$(views)
+[ -n "$first" ] && [ "$second" -gt "$first" ] || fail "the view count did not rise ($first, $second)"
+pass "the view count rises: $first, then $second"
+
+title="e2e task $$"
+[ "$(post_form /tasks --data-urlencode "title=$title" --data-urlencode 'description=from docker/e2e.sh')" = "303 /" ] ||
+  fail "adding a task did not redirect home"
+id=$(task_id "$title")
+[ -n "$id" ] || fail "the added task is not listed"
+pass "a task added through the form is listed (id $id)"
+[ "$(post_form "/tasks/$id/complete" -X POST)" = "303 /" ] || fail "completing did not redirect home"
+home | grep -q "class=\"task done\" id=\"task-$id\"" || fail "the task is not shown completed"
+pass "completing it through the form marks it done"
+[ "$(post_form "/tasks/$id/delete" -X POST)" = "303 /" ] || fail "deleting did not redirect home"
+home | grep -q "id=\"task-$id\"" && fail "the deleted task is still listed"
+pass "deleting it through the form removes it"
+
+ready=$(curl -s -m 10 "$url/status.json" | grep -o '"ready":true' | wc -l)
+[ "$ready" = 2 ] || fail "/status.json does not show both backends ready"
+pass "/status shows api-service and db-service up"
+
+step "Redis down, then back"
+compose stop redis >/dev/null 2>&1
+[ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200 with Redis down"
+home | grep -q "The view counter is unavailable" || fail "the counter is not shown unavailable"
+pass "with Redis stopped the page answers 200 and shows the counter unavailable"
+compose start redis >/dev/null 2>&1
+wait_for_page "viewed <strong>" "the count did not come back with Redis"
+pass "with Redis started again the count is back ($(views))"
+
+step "PostgreSQL down, then back"
+kept="kept across restarts $$"
+post_form /tasks --data-urlencode "title=$kept" >/dev/null
+compose stop postgres >/dev/null 2>&1
+[ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200 with PostgreSQL down"
+home | grep -q "Tasks are unavailable right now" || fail "the tasks are not shown unavailable"
+pass "with PostgreSQL stopped the page answers 200 and shows the tasks unavailable"
+compose start postgres >/dev/null 2>&1
+wait_for_page "$kept" "the task list did not come back with PostgreSQL"
+pass "with PostgreSQL started again the tasks are back"
+
+step "down and up: the data survives"
+count=$(views)
+compose down >/dev/null 2>&1
+compose up -d --wait --wait-timeout 600 >/dev/null 2>&1 || fail "the stack did not come back healthy"
+home | grep -q "$kept" || fail "the task did not survive down/up"
+after=$(views)
+[ "$after" -gt "$count" ] || fail "the view count did not survive down/up ($count, then $after)"
+pass "after down and up the task is listed and the count went on ($count, then $after)"
+kept_id=$(task_id "$kept")
+post_form "/tasks/$kept_id/delete" -X POST >/dev/null
+
+if [ "$stack" = prod ]; then
+  step "prod containers: non-root, read-only, quick to stop"
+  for service in web-service api-service db-service; do
+    container=$(compose ps -q "$service")
+    user=$(docker inspect --format '{{.Config.User}}' "$container")
+    uids=$(docker top "$container" -eo pid,uid | awk 'NR > 1 { print $2 }' | sort -u | tr -d '\n')
+    read_only=$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")
+    [ "$user" = 65532:65532 ] && [ "$uids" = 65532 ] || fail "$service runs as $user (processes: $uids)"
+    [ "$read_only" = true ] || fail "$service has a writable root filesystem"
+    started=$(now_ms)
+    docker stop "$container" >/dev/null
+    took=$(($(now_ms) - started))
+    code=$(docker inspect --format '{{.State.ExitCode}}' "$container")
+    [ "$took" -lt 1000 ] && [ "$code" = 0 ] || fail "$service took $took ms to stop, exit status $code"
+    pass "$service: uid 65532, read-only, stopped in $took ms with status 0"
+  done
+fi
+
+if [ "$remove_afterwards" = true ]; then
+  compose down -v >/dev/null 2>&1
+  pass "stack and volumes removed"
+fi
+step "$stack stack: $checks checks passed"

@@ -1,0 +1,71 @@
+# Shared by the docker/*.sh scripts: which base images, which build arguments, small helpers.
+# Sourced, not run.
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# .env (written by docker/offline/build-bases.sh) points the bases at local stand-ins.
+if [ -f "$repo/.env" ]; then
+  set -a
+  # shellcheck disable=SC1091
+  . "$repo/.env"
+  set +a
+fi
+RUST_IMAGE=${RUST_IMAGE:-rust:1.95-slim-bookworm}
+DEBIAN_IMAGE=${DEBIAN_IMAGE:-debian:bookworm-slim}
+DISTROLESS_IMAGE=${DISTROLESS_IMAGE:-gcr.io/distroless/static-debian12:nonroot}
+POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-bookworm}
+REDIS_IMAGE=${REDIS_IMAGE:-redis:7-bookworm}
+export DOCKER_BUILDKIT=1
+
+SERVICES=(api-service db-service web-service)
+
+service_port() {
+  case "$1" in
+    api-service) echo 8000 ;;
+    db-service) echo 8001 ;;
+    web-service) echo 8080 ;;
+    *) echo "unknown service $1" >&2; return 1 ;;
+  esac
+}
+
+lab_version() { sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1; }
+lab_revision() { git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown; }
+
+# lab_build <dockerfile> <target or ""> <service> <tag> [docker build options...]
+lab_build() {
+  local dockerfile=$1 target=$2 service=$3 tag=$4
+  shift 4
+  local target_option=()
+  [ -n "$target" ] && target_option=(--target "$target")
+  docker build --file "$repo/$dockerfile" "${target_option[@]}" \
+    --build-arg RUST_IMAGE="$RUST_IMAGE" \
+    --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
+    --build-arg DISTROLESS_IMAGE="$DISTROLESS_IMAGE" \
+    --build-arg SERVICE="$service" \
+    --build-arg PORT="$(service_port "$service")" \
+    --build-arg VERSION="$(lab_version)" \
+    --build-arg REVISION="$(lab_revision)" \
+    --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --tag "$tag" "$@" "$repo"
+}
+
+# Milliseconds since the epoch, for timing docker commands.
+now_ms() { date +%s%3N; }
+
+# wait_healthy <container> <seconds>: until Docker reports the container healthy.
+wait_healthy() {
+  local container=$1 deadline=$((SECONDS + $2)) status
+  while [ $SECONDS -lt $deadline ]; do
+    status=$(docker inspect --format '{{.State.Health.Status}}' "$container" 2>/dev/null || echo gone)
+    case "$status" in
+      healthy) return 0 ;;
+      unhealthy | gone) break ;;
+    esac
+    sleep 1
+  done
+  echo "$container is not healthy ($status); its last log lines:" >&2
+  docker logs --tail 20 "$container" >&2 || true
+  return 1
+}
+
+step() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Registry-free base images. Builds, from Debian's packages, a local stand-in for every image
+# this project pulls, tags them lab-offline/*, and writes .env at the repo root so that
+# `docker compose` and docker/*.sh use them. Idempotent: images that exist are kept.
+#
+#   docker/offline/build-bases.sh                 # build what is missing, write .env
+#   docker/offline/build-bases.sh --if-offline    # do nothing when Docker Hub and gcr.io answer
+#   docker/offline/build-bases.sh --rebuild       # build every stand-in again
+#
+# Needs root (debootstrap), debootstrap, and a Docker engine. Remove the stand-ins with
+# `docker rmi $(docker images -q 'lab-offline/*')` and delete .env to use the public images.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+suite=bookworm
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_IMAGE=lab-offline/debian:bookworm-slim
+RUST_IMAGE=lab-offline/rust:1.95-slim-bookworm
+DISTROLESS_IMAGE=lab-offline/distroless-static:nonroot
+POSTGRES_IMAGE=lab-offline/postgres:15-bookworm
+REDIS_IMAGE=lab-offline/redis:7-bookworm
+
+rebuild=false
+case "${1:-}" in
+  --if-offline)
+    if curl -s -m 10 -o /dev/null https://registry-1.docker.io/v2/ &&
+       curl -s -m 10 -o /dev/null https://gcr.io/v2/; then
+      echo "Docker Hub and gcr.io answer: the public base images will be used."
+      exit 0
+    fi
+    echo "No container registry answers: building local stand-ins for the base images." ;;
+  --rebuild) rebuild=true ;;
+  "") ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
+
+have() { [ "$rebuild" = false ] && docker image inspect "$1" >/dev/null 2>&1; }
+say() { printf '\033[1m> %s\033[0m\n' "$*"; }
+
+# The Debian base: debootstrap's minimal system, slimmed the way debian:bookworm-slim is.
+if have "$DEBIAN_IMAGE"; then
+  say "$DEBIAN_IMAGE exists"
+else
+  say "$DEBIAN_IMAGE: debootstrap $suite (a few minutes)"
+  rootfs=$(mktemp -d)
+  trap 'rm -rf "$rootfs"' EXIT
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/dev/null
+  cat > "$rootfs/etc/apt/sources.list" <<SOURCES
+deb $mirror $suite main
+deb $mirror $suite-updates main
+deb http://deb.debian.org/debian-security $suite-security main
+SOURCES
+  # As in debian:*-slim: documentation and man pages are never installed.
+  cat > "$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+DPKG
+  find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  rm -rf "$rootfs"/usr/share/{man,info,locale}/* "$rootfs"/var/cache/apt/*.bin \
+    "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
+  tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+  trap - EXIT
+fi
+
+build() {  # build <image> <dockerfile> [extra files for the context...]
+  local image=$1 dockerfile=$2
+  shift 2
+  if have "$image"; then
+    say "$image exists"
+    return
+  fi
+  say "$image"
+  local context
+  context=$(mktemp -d)
+  cp "$here/$dockerfile" "$@" "$context/"
+  DOCKER_BUILDKIT=1 docker build --quiet --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
+    -f "$context/$dockerfile" -t "$image" "$context" >/dev/null
+  rm -rf "$context"
+}
+
+# The host's CA bundle goes into a temporary build context only, never into the repository.
+cp /etc/ssl/certs/ca-certificates.crt "${TMPDIR:-/tmp}/host-ca-certificates.crt"
+build "$RUST_IMAGE" rust.Dockerfile "${TMPDIR:-/tmp}/host-ca-certificates.crt"
+rm -f "${TMPDIR:-/tmp}/host-ca-certificates.crt"
+build "$DISTROLESS_IMAGE" distroless.Dockerfile
+build "$POSTGRES_IMAGE" postgres.Dockerfile "$here/postgres-entrypoint.sh"
+build "$REDIS_IMAGE" redis.Dockerfile "$here/redis-entrypoint.sh"
+
+cat > "$repo/.env" <<ENV
+# Written by docker/offline/build-bases.sh on $(date -u +%Y-%m-%d): local stand-ins for the
+# public base images. Compose reads this file; delete it to use the public images again.
+RUST_IMAGE=$RUST_IMAGE
+DEBIAN_IMAGE=$DEBIAN_IMAGE
+DISTROLESS_IMAGE=$DISTROLESS_IMAGE
+POSTGRES_IMAGE=$POSTGRES_IMAGE
+REDIS_IMAGE=$REDIS_IMAGE
+ENV
+say "wrote .env:"
+grep -v '^#' "$repo/.env"
