@@ -2,6 +2,8 @@
 # what a static binary may need at run time: CA certificates, time zones, /etc/passwd with the
 # nonroot user (65532), and a writable /tmp. Debian's own CA bundle, as in the original.
 ARG DEBIAN_IMAGE
+# A base for runtime stages: the images built from it define their own health checks.
+# hadolint global ignore=DL3057
 FROM ${DEBIAN_IMAGE} AS rootfs
 RUN set -eux; \
     apt-get update; \

@@ -15,6 +15,7 @@ ENV PATH=/usr/lib/postgresql/15/bin:$PATH \
 COPY --chmod=755 postgres-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 VOLUME /var/lib/postgresql/data
 EXPOSE 5432
+HEALTHCHECK --interval=5s --timeout=3s --retries=10 CMD ["pg_isready", "--quiet"]
 # SIGINT is PostgreSQL's "fast shutdown": clients are disconnected, data is flushed.
 STOPSIGNAL SIGINT
 ENTRYPOINT ["docker-entrypoint.sh"]

@@ -12,5 +12,6 @@ COPY --chmod=755 redis-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 WORKDIR /data
 VOLUME /data
 EXPOSE 6379
+HEALTHCHECK --interval=5s --timeout=3s --retries=10 CMD ["redis-cli", "ping"]
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["redis-server"]

@@ -4,7 +4,10 @@
 # go through an intercepting proxy. build-bases.sh puts it in the build context; it is never
 # committed.
 ARG DEBIAN_IMAGE
+# A base for builder stages: the images built from it define their own health checks.
+# hadolint global ignore=DL3057
 FROM ${DEBIAN_IMAGE}
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 ARG RUST_VERSION=1.95.0
 ARG RUSTUP_VERSION=1.28.2

