@@ -4,8 +4,8 @@
     bench/run.py            # everything: about 10 minutes, plus the first builds
     bench/run.py --quick    # a tenth of the requests, to try the script
 
-Hit counter: db-service POST /hits/x (the static musl binary that ships, and a glibc build to
-show the allocator's cost) against the seed lab's Flask + gunicorn twin on the same Redis, and
+Hit counter: db-service POST /hits/x (the static musl binary that ships, with mimalloc; the same
+without it, on musl's own allocator; and a glibc build) against the seed lab's Flask + gunicorn twin on the same Redis, and
 against raw `redis-benchmark -t incr`. Task API: api-service GET /tasks (100 tasks) and POST
 /tasks against the FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls
 both backends. Per service: idle and peak RSS, start-to-healthy time, and the image size beside
@@ -72,13 +72,18 @@ def ensure_tools():
 
 
 def build_rust():
-    log("building the release binaries: static (musl, as shipped) and glibc db-service")
+    log("building the release binaries: static (musl) as shipped, and two db-service variants")
     run(["rustup", "target", "add", MUSL], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     services = ["-p", "api-service", "-p", "db-service", "-p", "web-service"]
-    run(["cargo", "build", "--quiet", "--release", "--locked", "--target", MUSL, *services], cwd=ROOT)
-    run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "db-service"], cwd=ROOT)
+    release = ["cargo", "build", "--quiet", "--release", "--locked"]
+    run([*release, "--target", MUSL, *services], cwd=ROOT)
+    run([*release, "-p", "db-service"], cwd=ROOT)
+    musl_allocator = ROOT / "target" / "musl-allocator"
+    run([*release, "--target", MUSL, "-p", "db-service", "--no-default-features",
+         "--target-dir", str(musl_allocator)], cwd=ROOT)
     return {
         "musl": ROOT / "target" / MUSL / "release",
+        "musl_allocator": musl_allocator / MUSL / "release",
         "glibc": ROOT / "target" / "release",
     }
 
@@ -301,7 +306,9 @@ def benchmark(scale):
         log("hit counter")
         record("hit counter", "raw Redis (redis-benchmark)", "INCR", raw_redis(servers.redis_port, n(200_000)))
         counter_env = {**rust_env, "REDIS_URL": servers.redis_url}
-        for label, binary in (("db-service (static, musl)", musl), ("db-service (glibc)", glibc)):
+        for label, binary in (("db-service (static, musl)", musl),
+                              ("db-service (static, musl's allocator)", binaries["musl_allocator"]),
+                              ("db-service (glibc)", glibc)):
             service = Service(label, [str(binary / "db-service")], counter_env, free_port())
             record("hit counter", label, "POST /hits/x", load(f"{service.url}/hits/x", n(50_000), "POST"))
             resources.append(service.resources())

@@ -83,25 +83,22 @@ ready=$(curl -s -m 10 "$url/status.json" | grep -o '"ready":true' | wc -l)
 [ "$ready" = 2 ] || fail "/status.json does not show both backends ready"
 pass "/status shows api-service and db-service up"
 
-step "Redis down, then back"
-compose stop redis >/dev/null 2>&1
-[ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200 with Redis down"
-home | grep -q "The view counter is unavailable" || fail "the counter is not shown unavailable"
-pass "with Redis stopped the page answers 200 and shows the counter unavailable"
-compose start redis >/dev/null 2>&1
-wait_for_page "viewed <strong>" "the count did not come back with Redis"
-pass "with Redis started again the count is back ($(views))"
-
-step "PostgreSQL down, then back"
+# outage <service> <label> <what the page says while it is down> <what shows it is back>
+outage() {
+  local service=$1 label=$2 down_notice=$3 back=$4
+  step "$label down, then back"
+  compose stop "$service" >/dev/null 2>&1
+  [ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200 with $label down"
+  home | grep -q "$down_notice" || fail "the page does not say '$down_notice' with $label down"
+  pass "with $label stopped the page answers 200 and says: $down_notice"
+  compose start "$service" >/dev/null 2>&1
+  wait_for_page "$back" "the page did not come back with $label"
+  pass "with $label started again the page shows '$back' again"
+}
+outage redis Redis "The view counter is unavailable" "viewed <strong>"
 kept="kept across restarts $$"
 post_form /tasks --data-urlencode "title=$kept" >/dev/null
-compose stop postgres >/dev/null 2>&1
-[ "$(status_of "$url/")" = 200 ] || fail "GET / is not 200 with PostgreSQL down"
-home | grep -q "Tasks are unavailable right now" || fail "the tasks are not shown unavailable"
-pass "with PostgreSQL stopped the page answers 200 and shows the tasks unavailable"
-compose start postgres >/dev/null 2>&1
-wait_for_page "$kept" "the task list did not come back with PostgreSQL"
-pass "with PostgreSQL started again the tasks are back"
+outage postgres PostgreSQL "Tasks are unavailable right now" "$kept"
 
 step "down and up: the data survives"
 count=$(views)

@@ -5,7 +5,6 @@ use std::time::Duration;
 use shared::{
     config::{self, ConfigError},
     server::ServerConfig,
-    telemetry::TelemetryConfig,
 };
 use sqlx::postgres::PgConnectOptions;
 
@@ -14,7 +13,6 @@ pub const DEFAULT_PORT: u16 = 8000;
 #[derive(Debug)]
 pub struct Config {
     pub server: ServerConfig,
-    pub telemetry: TelemetryConfig,
     pub database: DatabaseConfig,
 }
 
@@ -33,7 +31,6 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             server: ServerConfig::from_env(DEFAULT_PORT)?,
-            telemetry: TelemetryConfig::from_env()?,
             database: DatabaseConfig::from_env()?,
         })
     }

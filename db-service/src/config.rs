@@ -5,7 +5,6 @@ use std::time::Duration;
 use shared::{
     config::{self, ConfigError},
     server::ServerConfig,
-    telemetry::TelemetryConfig,
 };
 
 pub const DEFAULT_PORT: u16 = 8001;
@@ -13,7 +12,6 @@ pub const DEFAULT_PORT: u16 = 8001;
 #[derive(Debug)]
 pub struct Config {
     pub server: ServerConfig,
-    pub telemetry: TelemetryConfig,
     pub redis: RedisConfig,
 }
 
@@ -34,7 +32,6 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             server: ServerConfig::from_env(DEFAULT_PORT)?,
-            telemetry: TelemetryConfig::from_env()?,
             redis: RedisConfig::from_env()?,
         })
     }

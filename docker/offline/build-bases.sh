@@ -7,9 +7,12 @@
 #   docker/offline/build-bases.sh --if-offline    # do nothing when Docker Hub and gcr.io answer
 #   docker/offline/build-bases.sh --rebuild       # build every stand-in again
 #
-# Needs root (debootstrap), debootstrap, and a Docker engine. Remove the stand-ins with
+# Needs a Docker engine, and root for debootstrap (installed when missing): it runs itself
+# with sudo when started as another user. Remove the stand-ins with
 # `docker rmi $(docker images -q 'lab-offline/*')` and delete .env to use the public images.
 set -euo pipefail
+# debootstrap needs root: run the whole script as root.
+[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=DEBIAN_MIRROR "$0" "$@"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
@@ -43,6 +46,10 @@ if have "$DEBIAN_IMAGE"; then
   say "$DEBIAN_IMAGE exists"
 else
   say "$DEBIAN_IMAGE: debootstrap $suite (a few minutes)"
+  if ! command -v debootstrap >/dev/null; then
+    apt-get update -q
+    env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+  fi
   rootfs=$(mktemp -d)
   trap 'rm -rf "$rootfs"' EXIT
   debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/dev/null

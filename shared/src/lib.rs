@@ -9,6 +9,8 @@ pub mod extract;
 pub mod health;
 pub mod probe;
 pub mod retry;
+pub mod router;
 pub mod server;
 pub mod shutdown;
+pub mod startup;
 pub mod telemetry;

@@ -5,7 +5,6 @@ use std::{path::PathBuf, time::Duration};
 use shared::{
     config::{self, ConfigError},
     server::ServerConfig,
-    telemetry::TelemetryConfig,
 };
 
 use crate::build_info::BuildInfo;
@@ -15,7 +14,6 @@ pub const DEFAULT_PORT: u16 = 8080;
 #[derive(Debug)]
 pub struct Config {
     pub server: ServerConfig,
-    pub telemetry: TelemetryConfig,
     pub backends: BackendsConfig,
     pub assets: AssetsConfig,
     pub build: BuildInfo,
@@ -47,7 +45,6 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             server: ServerConfig::from_env(DEFAULT_PORT)?,
-            telemetry: TelemetryConfig::from_env()?,
             backends: BackendsConfig::from_env()?,
             assets: AssetsConfig::from_env()?,
             build: BuildInfo::from_env()?,

@@ -45,10 +45,7 @@ pub async fn add(State(state): State<AppState>, Form(form): Form<TaskForm>) -> R
     };
     match state.api.create(&input).await {
         Ok(_) => Redirect::to("/").into_response(),
-        Err(error) => {
-            let (status, message) = explain(&error, "your task was not saved");
-            home(&state, Visit::Redisplay, status, form, Some(message)).await
-        }
+        Err(error) => refused(&state, &error, "your task was not saved", form).await,
     }
 }
 
@@ -59,13 +56,11 @@ pub async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> 
     match state.api.complete(id).await {
         Ok(_) => Redirect::to("/").into_response(),
         Err(error) => {
-            let (status, message) = explain(&error, "the task was not completed");
-            home(
+            refused(
                 &state,
-                Visit::Redisplay,
-                status,
+                &error,
+                "the task was not completed",
                 TaskForm::default(),
-                Some(message),
             )
             .await
         }
@@ -84,13 +79,11 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
             ..
         }) => Redirect::to("/").into_response(),
         Err(error) => {
-            let (status, message) = explain(&error, "the task was not deleted");
-            home(
+            refused(
                 &state,
-                Visit::Redisplay,
-                status,
+                &error,
+                "the task was not deleted",
                 TaskForm::default(),
-                Some(message),
             )
             .await
         }
@@ -125,16 +118,22 @@ async fn home(
     templates::render(status, &page)
 }
 
-/// The status and message for a failed form: the API's own words for a refusal, 503 for an
-/// outage.
-fn explain(error: &BackendError, what_happened: &str) -> (StatusCode, String) {
-    match error {
+/// The page again, with what went wrong and the user's input: the API's own words and status
+/// for a refusal, 503 for an outage.
+async fn refused(
+    state: &AppState,
+    error: &BackendError,
+    what_happened: &str,
+    form: TaskForm,
+) -> Response {
+    let (status, message) = match error {
         BackendError::Rejected { status, message } => (*status, capitalise(message)),
         BackendError::Unavailable { .. } => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("Tasks are unavailable right now, so {what_happened}. Try again in a moment."),
         ),
-    }
+    };
+    home(state, Visit::Redisplay, status, form, Some(message)).await
 }
 
 fn capitalise(message: &str) -> String {

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Builds every image variant of every service and compares them: size, layers, and how many
+times smaller than the single-stage baseline; with --times, also how long builds take.
+
+    docker/compare-sizes.py            # sizes: builds the 15 images (3 services x 5 variants)
+    docker/compare-sizes.py --times    # and build times: cold, and after touching one file,
+                                       # with and without the cargo-chef layer (~45 minutes)
+    docker/compare-sizes.py --clean    # remove the lab-compare/* images it built, and stop
+
+Writes docs/image-sizes.md, .json and .svg (a log-scale bar chart the README shows). Without a
+registry it uses the local stand-ins of docker/offline/build-bases.sh (through .env), and
+builds them first when needed. The timings build from a temporary copy of the working tree,
+so touching a file never changes yours.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SERVICES = ["api-service", "db-service", "web-service"]
+PORTS = {"api-service": "8000", "db-service": "8001", "web-service": "8080"}
+# (variant, Dockerfile, target), biggest first.
+VARIANTS = [
+    ("single-stage", "docker/Dockerfile.single-stage", None),
+    ("dev", "docker/Dockerfile", "dev"),
+    ("runtime-debian", "docker/Dockerfile", "runtime-debian"),
+    ("runtime-distroless", "docker/Dockerfile", "runtime-distroless"),
+    ("runtime-scratch", "docker/Dockerfile", "runtime-scratch"),
+]
+COLORS = {"single-stage": "#b42318", "dev": "#c4641c", "runtime-debian": "#b7950b",
+          "runtime-distroless": "#2e7d9a", "runtime-scratch": "#1d7a46"}
+# A BuildKit progress line that starts a build step (not its internal bookkeeping).
+STEP = re.compile(r"#\d+ \[(?!internal\])[^\]]*\] ")
+# The handler whose edit the rebuild timing simulates.
+TOUCHED = "web-service/src/routes/home.rs"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def base_images():
+    """The base image build arguments: .env's stand-ins if there, else the public images."""
+    env_file = ROOT / ".env"
+    if not env_file.exists():
+        subprocess.run([str(ROOT / "docker/offline/build-bases.sh"), "--if-offline"], check=True)
+    settings = {}
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                settings[key] = value
+    return {key: settings.get(key, default) for key, default in [
+        ("RUST_IMAGE", "rust:1.95-slim-bookworm"), ("DEBIAN_IMAGE", "debian:bookworm-slim"),
+        ("DISTROLESS_IMAGE", "gcr.io/distroless/static-debian12:nonroot")]}
+
+
+def build(label, dockerfile, target, service, tag, bases, context=ROOT, no_cache=False):
+    """Builds one image, showing each step as it starts; returns (seconds, plain log)."""
+    command = ["docker", "build", "--progress=plain", "-f", str(context / dockerfile), "-t", tag,
+               "--build-arg", f"SERVICE={service}", "--build-arg", f"PORT={PORTS[service]}"]
+    for key, value in bases.items():
+        command += ["--build-arg", f"{key}={value}"]
+    if target:
+        command += ["--target", target]
+    if no_cache:
+        command.append("--no-cache")
+    command.append(str(context))
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "DOCKER_BUILDKIT": "1"})
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        # "#12 [builder 4/5] RUN cargo ..." starts a step: show which image and which step.
+        if STEP.match(line):
+            log(f"  {label}: {line.split(' ', 1)[1].strip()[:110]}")
+    if process.wait() != 0:
+        sys.stdout.writelines(lines[-40:])
+        sys.exit(f"building {tag} failed")
+    return time.monotonic() - started, "".join(lines)
+
+
+def dependency_layer_reused(plain_log):
+    """Whether the build reused the `cargo chef cook` layer instead of running it."""
+    step = next((line.split(" ")[0] for line in plain_log.splitlines()
+                 if "cargo chef cook --release" in line and line.startswith("#")), None)
+    return step is not None and f"{step} CACHED" in plain_log
+
+
+def image_facts(tag):
+    size, layers = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}} {{len .RootFS.Layers}}", tag],
+        check=True, capture_output=True, text=True).stdout.split()
+    return int(size), int(layers)
+
+
+def working_tree_copy():
+    """The working tree as git sees it (tracked and untracked, not ignored), in a temp folder."""
+    copy = Path(tempfile.mkdtemp(prefix="lab-compare-"))
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, check=True, capture_output=True).stdout.split(b"\0")
+    for name in filter(None, files):
+        source = ROOT / name.decode()
+        if source.is_file():
+            (copy / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name.decode())
+    return copy
+
+
+def measure_times(bases):
+    """Cold builds and one-file rebuilds of all three services, both Dockerfiles."""
+    results = []
+    context = working_tree_copy()
+    try:
+        for name, dockerfile, target in [("single-stage (no dependency layer)", "docker/Dockerfile.single-stage", None),
+                                         ("multi-stage (cargo-chef dependency layer)", "docker/Dockerfile", "runtime-scratch")]:
+            # Cold: the first build ignores every cached layer; the next two may reuse what it built.
+            log(f"cold build, {name}")
+            cold = sum(build(f"cold {service}", dockerfile, target, service, f"lab-compare/timing:{service}",
+                             bases, context, no_cache=(index == 0))[0]
+                       for index, service in enumerate(SERVICES))
+            with open(context / TOUCHED, "a") as handler:
+                handler.write(f"// touched by docker/compare-sizes.py at {time.time()}\n")
+            log(f"rebuild after touching {TOUCHED}, {name}")
+            rebuild, reused = 0.0, []
+            for service in SERVICES:
+                seconds, plain = build(f"rebuild {service}", dockerfile, target, service,
+                                       f"lab-compare/timing:{service}", bases, context)
+                rebuild += seconds
+                reused.append(dependency_layer_reused(plain))
+            results.append({"build": name, "cold_s": round(cold), "rebuild_s": round(rebuild),
+                            "dependency_layer_reused": all(reused) if target else False})
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+        subprocess.run(["docker", "rmi", *[f"lab-compare/timing:{s}" for s in SERVICES]], capture_output=True)
+    return results
+
+
+def human(size):
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.2f} {unit}" if size < 10 * scale else f"{size / scale:.0f} {unit}"
+    return f"{size} B"
+
+
+def svg_chart(rows):
+    """Horizontal bars on a log scale, one per variant, grouped by service."""
+    bar, gap, group_gap, left, width = 20, 6, 30, 170, 560
+    low, high = 6, 10  # 10^6 (1 MB) to 10^10 (10 GB)
+    x = lambda size: left + width * (math.log10(max(size, 10 ** low)) - low) / (high - low)  # noqa: E731
+    height = 40 + len(SERVICES) * (group_gap + len(VARIANTS) * (bar + gap)) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 110}" height="{height}" '
+             f'font-family="system-ui, sans-serif" font-size="13">',
+             f'<rect width="100%" height="100%" fill="#ffffff"/>',
+             f'<text x="{left}" y="22" font-weight="600">Image size by variant (log scale)</text>']
+    y = 40
+    for service in SERVICES:
+        y += group_gap
+        parts.append(f'<text x="10" y="{y - 10}" font-weight="600">{service}</text>')
+        for row in [r for r in rows if r["service"] == service]:
+            end = x(row["bytes"])
+            parts.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" fill="#444">{row["variant"]}</text>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{end - left:.1f}" height="{bar}" rx="3" fill="{COLORS[row["variant"]]}"/>')
+            parts.append(f'<text x="{end + 6:.1f}" y="{y + 14}" fill="#222">{human(row["bytes"])}</text>')
+            y += bar + gap
+    axis = y + 8
+    parts.append(f'<line x1="{left}" y1="{axis}" x2="{left + width}" y2="{axis}" stroke="#999"/>')
+    for power, label in zip(range(low, high + 1), ["1 MB", "10 MB", "100 MB", "1 GB", "10 GB"]):
+        tick = left + width * (power - low) / (high - low)
+        parts.append(f'<line x1="{tick}" y1="40" x2="{tick}" y2="{axis}" stroke="#e5e5e5"/>')
+        parts.append(f'<text x="{tick}" y="{axis + 16}" text-anchor="middle" fill="#666">{label}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def markdown(result):
+    lines = [f"Measured {result['date']} on {result['machine']} with `docker/compare-sizes.py"
+             f"{' --times' if result['times'] else ''}`; base images: {result['bases']['RUST_IMAGE']}, "
+             f"{result['bases']['DEBIAN_IMAGE']}, {result['bases']['DISTROLESS_IMAGE']}.", "",
+             "| service | variant | size | layers | vs single-stage |", "| --- | --- | ---: | ---: | ---: |"]
+    for row in result["images"]:
+        lines.append(f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | "
+                     f"{row['smaller_than_single_stage']:,}× smaller |" if row["variant"] != "single-stage"
+                     else f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | baseline |")
+    if result["times"]:
+        lines += ["", f"Build times of all three services' images (one touched file: `{TOUCHED}`):", "",
+                  "| Dockerfile | cold build | rebuild after touching one file | dependency layer reused |",
+                  "| --- | ---: | ---: | --- |"]
+        for row in result["times"]:
+            lines.append(f"| {row['build']} | {row['cold_s']} s | {row['rebuild_s']} s | "
+                         f"{'yes' if row['dependency_layer_reused'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--times", action="store_true", help="also measure cold and one-file rebuild times")
+    parser.add_argument("--clean", action="store_true", help="remove the lab-compare/* images and stop")
+    args = parser.parse_args()
+    if args.clean:
+        images = subprocess.run(["docker", "images", "-q", "lab-compare/*"], capture_output=True, text=True).stdout.split()
+        if images:
+            subprocess.run(["docker", "rmi", "-f", *sorted(set(images))], check=True, stdout=subprocess.DEVNULL)
+        log(f"removed {len(set(images))} lab-compare image(s)")
+        return
+
+    bases = base_images()
+    times = measure_times(bases) if args.times else []
+    rows = []
+    total = len(SERVICES) * len(VARIANTS)
+    for index, (service, (variant, dockerfile, target)) in enumerate(
+            ((s, v) for s in SERVICES for v in VARIANTS), start=1):
+        tag = f"lab-compare/{service}:{variant}"
+        log(f"[{index:2}/{total}] {tag}")
+        build(f"{service} {variant}", dockerfile, target, service, tag, bases)
+        size, layers = image_facts(tag)
+        rows.append({"service": service, "variant": variant, "image": tag, "bytes": size, "layers": layers})
+    for row in rows:
+        baseline = next(r["bytes"] for r in rows if r["service"] == row["service"] and r["variant"] == "single-stage")
+        row["smaller_than_single_stage"] = round(baseline / row["bytes"])
+
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    result = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": f"{cores} cores",
+              "bases": bases, "images": rows, "times": times}
+    DOCS.mkdir(exist_ok=True)
+    previous = DOCS / "image-sizes.json"
+    if not times and previous.exists():  # keep the last measured times when only sizes are rebuilt
+        result["times"] = json.loads(previous.read_text()).get("times", [])
+        result["times_date"] = json.loads(previous.read_text()).get("times_date", result["date"])
+    elif times:
+        result["times_date"] = result["date"]
+    previous.write_text(json.dumps(result, indent=2) + "\n")
+    (DOCS / "image-sizes.svg").write_text(svg_chart(rows))
+    table = markdown(result)
+    (DOCS / "image-sizes.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+//! The first and last lines of every service's `main`, so that no service repeats them.
+//!
+//! `begin` answers the `healthcheck` mode, reads the configuration (a bad value: one line and
+//! exit status 2) and starts telemetry. `end` logs why a service stopped and exits with 1.
+
+use std::fmt::Display;
+
+use crate::{
+    config::{self, ConfigError},
+    probe,
+    telemetry::{self, TelemetryConfig},
+};
+
+/// Runs the `healthcheck` mode if asked, else returns the service's configuration with
+/// logging started. `load` reads the service's own settings; telemetry's are read here.
+pub fn begin<C>(
+    program: &str,
+    default_port: u16,
+    load: impl FnOnce() -> Result<C, ConfigError>,
+) -> C {
+    probe::run_if_requested(program, default_port);
+    let (telemetry_config, config) = config::or_exit(
+        program,
+        TelemetryConfig::from_env().and_then(|telemetry_config| Ok((telemetry_config, load()?))),
+    );
+    telemetry::init(telemetry_config);
+    config
+}
+
+/// Returns when the service ended cleanly; logs the error (with its causes) and exits 1
+/// otherwise.
+pub fn end(program: &str, outcome: Result<(), impl Display>) {
+    if let Err(error) = outcome {
+        tracing::error!(error = format!("{error:#}"), "{program} stopped");
+        std::process::exit(1);
+    }
+}
