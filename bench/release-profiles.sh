@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 target=x86_64-unknown-linux-musl
 root=${PROFILES_TARGET:-/tmp/release-profiles}
 rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+# mimalloc, the services' allocator, is C: the musl target needs musl's compiler wrapper.
+command -v musl-gcc >/dev/null || { echo "musl-gcc is missing: apt-get install musl-tools" >&2; exit 1; }
 
 # name: opt-level lto codegen-units strip
 declare -A profiles=(

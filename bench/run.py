@@ -62,7 +62,8 @@ def ensure_tools():
     if not shutil.which("oha"):
         log("installing oha (load generator) with cargo")
         run(["cargo", "install", "--locked", "--quiet", "oha@1.16.0"])
-    for tool, package in [("redis-benchmark", "redis-tools"), ("redis-server", "redis-server")]:
+    for tool, package in [("redis-benchmark", "redis-tools"), ("redis-server", "redis-server"),
+                          ("musl-gcc", "musl-tools")]:
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install {package}")
     if not (VENV / "bin" / "python").exists():

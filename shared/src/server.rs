@@ -136,3 +136,75 @@ async fn log_request(request: Request, next: Next) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app(routes: Router) -> Router {
+        let config = ServerConfig {
+            port: 0,
+            request_timeout: Duration::from_millis(100),
+            body_limit: 1024,
+        };
+        with_middleware(routes, &config)
+    }
+
+    async fn call(app: Router, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_request_slower_than_the_timeout_is_answered_503_in_json() {
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "too late"
+            }),
+        );
+        let started = Instant::now();
+        let answer = call(app(slow), "/slow").await;
+        assert_eq!(
+            answer,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"error":"the request timed out"}"#.to_owned()
+            )
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    async fn panics() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_the_server_keeps_serving() {
+        let routes = Router::new()
+            .route("/panic", get(panics))
+            .route("/fine", get(|| async { "still here" }));
+        let app = app(routes);
+        let panicked = call(app.clone(), "/panic").await;
+        assert_eq!(
+            panicked,
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":"internal server error"}"#.to_owned()
+            )
+        );
+        assert_eq!(
+            call(app, "/fine").await,
+            (StatusCode::OK, "still here".to_owned())
+        );
+    }
+}

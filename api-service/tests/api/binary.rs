@@ -141,9 +141,23 @@ async fn start_server() -> (Child, u16, TestDatabase) {
     (child, port, database)
 }
 
+/// One request over a plain socket: the binary's own server, not a router in the test.
+fn get_root(port: u16) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 #[tokio::test]
 async fn the_binary_serves_until_sigterm_and_exits_cleanly_with_json_logs() {
-    let (mut child, _port, _database) = start_server().await;
+    let (mut child, port, _database) = start_server().await;
+    assert!(get_root(port).starts_with("HTTP/1.1 200 OK"));
     let status = signal_and_wait(&mut child, "TERM");
     assert!(status.success(), "{status}");
 
@@ -169,6 +183,50 @@ async fn the_binary_serves_until_sigterm_and_exits_cleanly_with_json_logs() {
         messages.contains(&"SIGTERM received, shutting down"),
         "{messages:?}"
     );
+    let request = lines
+        .iter()
+        .find(|line| line["message"] == "request")
+        .expect("a request line");
+    assert_eq!(
+        (&request["method"], &request["path"], &request["status"]),
+        (&"GET".into(), &"/".into(), &200.into())
+    );
+    assert!(
+        request["latency_ms"]
+            .as_f64()
+            .is_some_and(|latency| latency >= 0.0),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_connects_with_postgres_variables_and_a_password_file() {
+    let database = TestDatabase::create().await;
+    let options = database.connect_options();
+    let url = options.to_url_lossy();
+    // The throwaway server trusts loopback; a server of your own checks the password.
+    let password_file = std::env::temp_dir().join(format!("api-password-{}", std::process::id()));
+    std::fs::write(
+        &password_file,
+        format!("{}\n", url.password().unwrap_or("unused-with-trust")),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = api_service()
+        .env("POSTGRES_HOST", options.get_host())
+        .env("POSTGRES_PORT", options.get_port().to_string())
+        .env("POSTGRES_USER", options.get_username())
+        .env("POSTGRES_DB", options.get_database().unwrap())
+        .env("POSTGRES_PASSWORD_FILE", &password_file)
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    binary::wait_until_healthy(BINARY, port).await;
+    assert!(get_root(port).contains(r#"{"service":"api-service""#));
+    let status = signal_and_wait(&mut child, "TERM");
+    std::fs::remove_file(password_file).unwrap();
+    assert!(status.success(), "{status}");
 }
 
 #[tokio::test]

@@ -43,11 +43,13 @@ fn configuration_errors_exit_with_status_2_naming_the_variable() {
 }
 
 #[tokio::test]
-async fn the_binary_serves_until_sigterm_and_exits_cleanly() {
+async fn the_binary_reads_its_redis_url_from_a_file_and_stops_cleanly_on_sigterm() {
     let redis = TestRedis::create();
+    let url_file = std::env::temp_dir().join(format!("redis-url-{}", std::process::id()));
+    std::fs::write(&url_file, format!("{}\n", redis.url())).unwrap();
     let port = free_port();
     let mut child = db_service()
-        .env("REDIS_URL", redis.url())
+        .env("REDIS_URL_FILE", &url_file)
         .env("REDIS_KEY_PREFIX", redis.prefix())
         .env("PORT", port.to_string())
         .stdout(Stdio::null())
@@ -55,5 +57,6 @@ async fn the_binary_serves_until_sigterm_and_exits_cleanly() {
         .unwrap();
     binary::wait_until_healthy(BINARY, port).await;
     let status = signal_and_wait(&mut child, "TERM");
+    std::fs::remove_file(url_file).unwrap();
     assert!(status.success(), "{status}");
 }

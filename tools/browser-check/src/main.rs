@@ -2,7 +2,9 @@
 //! `/`, adds a task through the form, completes it, deletes it, checks that the view count
 //! rises, and saves a screenshot of the page with the completed task.
 //!
-//!   cargo run -p browser-check -- http://127.0.0.1:8031 [--screenshot docs/screenshot.png]
+//! ```text
+//! cargo run -p browser-check -- http://127.0.0.1:8031 [--screenshot docs/screenshot.png]
+//! ```
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (or `$CHROMIUM` and `$CHROMEDRIVER`).
 

@@ -1,5 +1,5 @@
-//! The few WebDriver commands the check needs, over HTTP with reqwest. WebDriver is JSON over
-//! HTTP (https://www.w3.org/TR/webdriver2/); a client library would add a large dependency tree
+//! The few `WebDriver` commands the check needs, over HTTP with reqwest. `WebDriver` is JSON over
+//! HTTP (<https://www.w3.org/TR/webdriver2/>); a client library would add a large dependency tree
 //! for six endpoints.
 
 use std::{
@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 
-/// The key under which WebDriver returns an element reference.
+/// The key under which `WebDriver` returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver, started on a loopback port and stopped when dropped.
@@ -95,7 +95,7 @@ pub struct Session {
     base: String,
 }
 
-/// How to find an element: CSS for structure, XPath where the text matters.
+/// How to find an element: CSS for structure, `XPath` where the text matters.
 #[derive(Debug, Clone, Copy)]
 pub enum Locator<'a> {
     Css(&'a str),
@@ -185,7 +185,7 @@ impl Session {
     }
 }
 
-/// Sends a command and returns its `value`, or the WebDriver error as an error.
+/// Sends a command and returns its `value`, or the `WebDriver` error as an error.
 async fn call(request: reqwest::RequestBuilder) -> Result<Value> {
     let response = request
         .send()
