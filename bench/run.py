@@ -2,13 +2,13 @@
 """The lab's Rust services beside their Python twins, in one run, on one machine.
 
     bench/run.py            # everything: about 10 minutes, plus the first builds
-    bench/run.py --quick    # a tenth of the requests, to try the script
+    bench/run.py --quick    # a tenth of the requests and one round, to try the script
 
 Hit counter: db-service POST /hits/x (the static musl binary that ships, with mimalloc; the same
-without it, on musl's own allocator; and a glibc build) against the seed lab's Flask + gunicorn twin on the same Redis, and
-against raw `redis-benchmark -t incr`. Task API: api-service GET /tasks (100 tasks) and POST
-/tasks against the FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls
-both backends. Per service: idle and peak RSS, start-to-healthy time, and the image size beside
+without it, on musl's own allocator; and a glibc build) against the seed lab's Flask + gunicorn
+twin on the same Redis, and against raw `redis-benchmark -t incr`, in interleaved rounds (the
+median is reported). Task API: api-service GET /tasks (100 tasks) and POST /tasks against the
+FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls both backends. Per service: idle and peak RSS, start-to-healthy time, and the image size beside
 the Python image built from the same Debian base.
 
 Everything runs natively on loopback (Docker's port forwarding would be measured too): a
@@ -39,6 +39,7 @@ VENV = BENCH / ".venv"
 RESULTS = BENCH / "results"
 MUSL = "x86_64-unknown-linux-musl"
 CONCURRENCY = 50
+HIT_COUNTER_ROUNDS = 3
 RUN_TIME_LIMIT = 180  # seconds: a run that takes longer is stopped and reported as such
 
 
@@ -237,6 +238,22 @@ def load(url, requests, method="GET", body=None):
             "errors": requests - ok}
 
 
+def interleaved(contenders, rounds):
+    """Runs each (label, endpoint, measure) once per round, in turn, and yields the median round
+    of each with the req/s of every round. On a shared machine throughput drifts by a quarter
+    from one minute to the next: interleaving gives every contender the same drift, and the
+    median drops a disturbed round."""
+    results = {label: [] for label, _, _ in contenders}
+    for round_number in range(1, rounds + 1):
+        log(f"round {round_number} of {rounds}")
+        for label, _, measure in contenders:
+            results[label].append(measure())
+    for label, endpoint, _ in contenders:
+        ordered = sorted(results[label], key=lambda result: result["rps"])
+        yield label, endpoint, {**ordered[len(ordered) // 2],
+                                "rps_rounds": [result["rps"] for result in results[label]]}
+
+
 def raw_redis(port, requests):
     output = subprocess.run(
         ["redis-benchmark", "-p", str(port), "-t", "incr", "-n", str(requests),
@@ -288,7 +305,7 @@ def machine():
             "cores": os.cpu_count(), "kernel": platform.release(), "os": platform.platform()}
 
 
-def benchmark(scale):
+def benchmark(scale, rounds):
     n = lambda count: max(1000, count // scale)  # noqa: E731 - a one-line scaling rule
     ensure_tools()
     binaries = build_rust()
@@ -305,23 +322,25 @@ def benchmark(scale):
         python = VENV / "bin"
 
         log("hit counter")
-        record("hit counter", "raw Redis (redis-benchmark)", "INCR", raw_redis(servers.redis_port, n(200_000)))
         counter_env = {**rust_env, "REDIS_URL": servers.redis_url}
-        for label, binary in (("db-service (static, musl)", musl),
-                              ("db-service (static, musl's allocator)", binaries["musl_allocator"]),
-                              ("db-service (glibc)", glibc)):
-            service = Service(label, [str(binary / "db-service")], counter_env, free_port())
-            record("hit counter", label, "POST /hits/x", load(f"{service.url}/hits/x", n(50_000), "POST"))
-            resources.append(service.resources())
-            service.stop()
+        counters = [Service(label, [str(binary / "db-service")], counter_env, free_port())
+                    for label, binary in (("db-service (static, musl)", musl),
+                                          ("db-service (static, musl's allocator)", binaries["musl_allocator"]),
+                                          ("db-service (glibc)", glibc))]
         workers = str(2 * (os.cpu_count() or 1) + 1)
         flask = Service("Flask + gunicorn", [str(python / "gunicorn"), "--workers", workers,
                                              "--bind", "127.0.0.1:{port}", "hit_counter:app"],
                         {"REDIS_URL": servers.redis_url}, free_port(), cwd=BENCH / "python")
-        record("hit counter", f"Flask + gunicorn ({workers} workers)", "POST /hits/x",
-               load(f"{flask.url}/hits/x", n(50_000), "POST"))
-        resources.append(flask.resources())
-        flask.stop()
+        contenders = [("raw Redis (redis-benchmark)", "INCR", lambda: raw_redis(servers.redis_port, n(200_000)))]
+        contenders += [(counter.name, "POST /hits/x", lambda counter=counter: load(f"{counter.url}/hits/x", n(50_000), "POST"))
+                       for counter in counters]
+        contenders.append((f"Flask + gunicorn ({workers} workers)", "POST /hits/x",
+                           lambda: load(f"{flask.url}/hits/x", n(50_000), "POST")))
+        for label, endpoint, result in interleaved(contenders, rounds):
+            record("hit counter", label, endpoint, result)
+        for service in [*counters, flask]:
+            resources.append(service.resources())
+            service.stop()
 
         log("task API")
         migration = next((ROOT / "api-service" / "migrations").glob("*.sql")).read_text()
@@ -363,12 +382,18 @@ def benchmark(scale):
 
 
 def ratios(runs):
-    rps = {(run["implementation"].split(" (")[0], run["endpoint"]): run["rps"] for run in runs}
+    def rps(implementation, endpoint):
+        """The run whose label starts with `implementation`: the shipped binary is
+        "db-service (static, musl)", exactly; the twins' labels end in their worker count."""
+        return next(run["rps"] for run in runs
+                    if run["implementation"].startswith(implementation) and run["endpoint"] == endpoint)
+
+    counter = rps("db-service (static, musl)", "POST /hits/x")
     rows = [
-        ("db-service / Flask, POST /hits/x", rps[("db-service", "POST /hits/x")] / rps[("Flask + gunicorn", "POST /hits/x")], 10.0),
-        ("db-service / raw Redis INCR", rps[("db-service", "POST /hits/x")] / rps[("raw Redis", "INCR")], 0.5),
-        ("api-service / FastAPI, GET /tasks", rps[("api-service", "GET /tasks")] / rps[("FastAPI + uvicorn", "GET /tasks")], None),
-        ("api-service / FastAPI, POST /tasks", rps[("api-service", "POST /tasks")] / rps[("FastAPI + uvicorn", "POST /tasks")], None),
+        ("db-service / Flask, POST /hits/x", counter / rps("Flask + gunicorn", "POST /hits/x"), 10.0),
+        ("db-service / raw Redis INCR", counter / rps("raw Redis", "INCR"), 0.5),
+        ("api-service / FastAPI, GET /tasks", rps("api-service", "GET /tasks") / rps("FastAPI + uvicorn", "GET /tasks"), None),
+        ("api-service / FastAPI, POST /tasks", rps("api-service", "POST /tasks") / rps("FastAPI + uvicorn", "POST /tasks"), None),
     ]
     return [{"ratio": name, "value": round(value, 2), "target": target,
              "met": None if target is None else value >= target} for name, value, target in rows]
@@ -378,9 +403,11 @@ def markdown(result):
     m = result["machine"]
     lines = [f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), {m['os']}; "
              f"{CONCURRENCY} concurrent connections, loopback. Reproduce: `bench/run.py`.", "",
-             "| workload | implementation | req/s | p50 | p99 | errors |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+             "| workload | implementation | req/s | p50 | p99 | errors | req/s of each round |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     lines += [f"| {r['group']}: {r['endpoint']} | {r['implementation']} | {r['rps']:,} | {r['p50_ms']} ms | "
-              f"{r['p99_ms']} ms | {r['errors']} |" for r in result["runs"]]
+              f"{r['p99_ms']} ms | {r['errors']} | {', '.join(f'{x:,}' for x in r.get('rps_rounds', [])) or '—'} |"
+              for r in result["runs"]]
     lines += ["", "| ratio | measured | target |", "| --- | ---: | --- |"]
     for r in result["ratios"]:
         target = "—" if r["target"] is None else f"≥ {r['target']:g}× {'✓' if r['met'] else '✗ missed'}"
@@ -401,9 +428,9 @@ def markdown(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the requests")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the requests, one round")
     args = parser.parse_args()
-    runs, resources = benchmark(10 if args.quick else 1)
+    runs, resources = benchmark(10 if args.quick else 1, 1 if args.quick else HIT_COUNTER_ROUNDS)
     result = {"machine": machine(), "concurrency": CONCURRENCY, "runs": runs,
               "ratios": ratios(runs), "resources": resources, "images": image_sizes()}
     RESULTS.mkdir(exist_ok=True)

@@ -185,6 +185,11 @@ def svg_chart(rows):
     return "\n".join(parts) + "\n"
 
 
+def factor(times):
+    """1.3×, 16×, 541×: a decimal only where it tells something."""
+    return f"{times:.1f}×" if times < 10 else f"{times:,.0f}×"
+
+
 def markdown(result):
     lines = [f"Measured {result['date']} on {result['machine']} with `docker/compare-sizes.py"
              f"{' --times' if result['times'] else ''}`; base images: {result['bases']['RUST_IMAGE']}, "
@@ -192,7 +197,7 @@ def markdown(result):
              "| service | variant | size | layers | vs single-stage |", "| --- | --- | ---: | ---: | ---: |"]
     for row in result["images"]:
         lines.append(f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | "
-                     f"{row['smaller_than_single_stage']:,}× smaller |" if row["variant"] != "single-stage"
+                     f"{factor(row['smaller_than_single_stage'])} smaller |" if row["variant"] != "single-stage"
                      else f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | baseline |")
     if result["times"]:
         lines += ["", f"Build times of all three services' images (one touched file: `{TOUCHED}`):", "",
@@ -229,7 +234,7 @@ def main():
         rows.append({"service": service, "variant": variant, "image": tag, "bytes": size, "layers": layers})
     for row in rows:
         baseline = next(r["bytes"] for r in rows if r["service"] == row["service"] and r["variant"] == "single-stage")
-        row["smaller_than_single_stage"] = round(baseline / row["bytes"])
+        row["smaller_than_single_stage"] = round(baseline / row["bytes"], 1)
 
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     result = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": f"{cores} cores",
