@@ -4,7 +4,7 @@ times smaller than the single-stage baseline; with --times, also how long builds
 
     docker/compare-sizes.py            # sizes: builds the 15 images (3 services x 5 variants)
     docker/compare-sizes.py --times    # and build times: cold, and after touching one file,
-                                       # with and without the cargo-chef layer (~45 minutes)
+                                       # with and without the cargo-chef layer (~30 min on 2 cores)
     docker/compare-sizes.py --clean    # remove the lab-compare/* images it built, and stop
 
 Writes docs/image-sizes.md, .json and .svg (a log-scale bar chart the README shows). Without a

@@ -8,7 +8,7 @@
 #   - prod only: every Rust container runs as uid 65532 on a read-only filesystem, and
 #     `docker stop` takes under a second with a clean exit.
 #
-#   docker/e2e.sh prod            # docker-compose.prod.yml, http://localhost:8031
+#   docker/e2e.sh prod            # docker-compose.prod.yml, http://localhost:8031, left running
 #   docker/e2e.sh dev             # docker-compose.yml, http://localhost:8030
 #   docker/e2e.sh prod --down     # and remove the stack and its volumes afterwards
 set -euo pipefail
@@ -127,6 +127,9 @@ if [ "$stack" = prod ]; then
     [ "$took" -lt 1000 ] && [ "$code" = 0 ] || fail "$service took $took ms to stop, exit status $code"
     pass "$service: uid 65532, read-only, stopped in $took ms with status 0"
   done
+  # The stop checks stopped the Rust services: start them again, so that without --down the
+  # stack is left running, as `up` left it, for what comes next (the browser check in CI).
+  compose up -d --wait >/dev/null 2>&1 || fail "the stack did not come back after the stop checks"
 fi
 
 if [ "$remove_afterwards" = true ]; then
