@@ -8,8 +8,9 @@ Hit counter: db-service POST /hits/x (the static musl binary that ships, with mi
 without it, on musl's own allocator; and a glibc build) against the seed lab's Flask + gunicorn
 twin on the same Redis, and against raw `redis-benchmark -t incr`, in interleaved rounds (the
 median is reported). Task API: api-service GET /tasks (100 tasks) and POST /tasks against the
-FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls both backends. Per service: idle and peak RSS, start-to-healthy time, and the image size beside
-the Python image built from the same Debian base.
+FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls both backends. Per
+service: idle and peak RSS, start-to-healthy time, and the image size beside the Python image
+built from the same Debian base.
 
 Everything runs natively on loopback (Docker's port forwarding would be measured too): a
 throwaway PostgreSQL and Redis from the machine's packages, the release binaries, the twins in
