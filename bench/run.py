@@ -12,9 +12,9 @@ FastAPI + uvicorn twin on the same PostgreSQL. The web page `/`, which calls bot
 service: idle and peak RSS, start-to-healthy time, and the image size beside the Python image
 built from the same Debian base.
 
-Everything runs natively on loopback (Docker's port forwarding would be measured too): a
-throwaway PostgreSQL and Redis from the machine's packages, the release binaries, the twins in
-bench/.venv from PyPI. Load comes from oha, bounded by request count and by time, at one fixed
+Everything runs natively on loopback (Docker's port forwarding would be measured too): the
+tests' throwaway PostgreSQL and Redis (test-support's `throwaway-servers`), the release
+binaries, the twins in bench/.venv from PyPI. Load comes from oha, bounded by request count and by time, at one fixed
 concurrency. Results: a Markdown table on stdout, bench/results/latest.{md,json}.
 """
 
@@ -22,48 +22,25 @@ import argparse
 import json
 import os
 import platform
-import pwd
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (CONCURRENCY, MUSL, ROOT, RUN_TIME_LIMIT, Servers, Service, ensure_oha,
+                    free_port, interleaved, load, log, run)
+
 BENCH = ROOT / "bench"
 VENV = BENCH / ".venv"
 RESULTS = BENCH / "results"
-MUSL = "x86_64-unknown-linux-musl"
-CONCURRENCY = 50
 HIT_COUNTER_ROUNDS = 3
-RUN_TIME_LIMIT = 180  # seconds: a run that takes longer is stopped and reported as such
-
-
-def log(message):
-    print(f"\033[1m> {message}\033[0m", file=sys.stderr, flush=True)
-
-
-def run(command, **options):
-    return subprocess.run(command, check=True, **options)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- tools -------------------------------------------------------------------------------
 
 def ensure_tools():
-    if not shutil.which("oha"):
-        log("installing oha (load generator) with cargo")
-        run(["cargo", "install", "--locked", "--quiet", "oha@1.16.0"])
+    ensure_oha()
     for tool, package in [("redis-benchmark", "redis-tools"), ("redis-server", "redis-server"),
                           ("musl-gcc", "musl-tools")]:
         if not shutil.which(tool):
@@ -89,170 +66,6 @@ def build_rust():
         "musl_allocator": musl_allocator / MUSL / "release",
         "glibc": ROOT / "target" / "release",
     }
-
-
-# --- throwaway servers -------------------------------------------------------------------
-
-class Servers:
-    """Redis and PostgreSQL on free loopback ports, in a temporary folder."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="lab-bench-"))
-        self.redis_port = free_port()
-        self.pg_port = free_port()
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        self.pg_bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                             key=lambda path: int(path.parent.name))[-1]
-        # PostgreSQL refuses root: as root, run it as the postgres (or nobody) account.
-        self.account = None
-        if os.geteuid() == 0:
-            for name in ("postgres", "nobody"):
-                try:
-                    self.account = pwd.getpwnam(name)
-                    break
-                except KeyError:
-                    continue
-            os.chown(self.dir, self.account.pw_uid, self.account.pw_gid)
-        self.pg(["initdb", "-D", str(self.dir / "data"), "-U", "postgres", "-A", "trust",
-                 "-E", "UTF8", "--locale=C", "-N"])
-        # synchronous_commit off: POST /tasks should measure the services, not the disk's flush.
-        options = (f"-p {self.pg_port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c max_connections=200 -c synchronous_commit=off")
-        self.pg(["pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "pg.log"),
-                 "-o", options, "-w", "start"])
-        for name in ("bench_rust", "bench_python"):
-            self.sql("postgres", f"CREATE DATABASE {name}")
-
-    def pg(self, command):
-        user = {"user": self.account.pw_uid, "group": self.account.pw_gid} if self.account else {}
-        run([str(self.pg_bin / command[0]), *command[1:]], cwd=self.dir, stdout=subprocess.DEVNULL, **user)
-
-    def sql(self, database, statement):
-        run([str(self.pg_bin / "psql"), "-q", "-h", "127.0.0.1", "-p", str(self.pg_port),
-             "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-c", statement],
-            stdout=subprocess.DEVNULL)
-
-    def database_url(self, name):
-        return f"postgres://postgres@127.0.0.1:{self.pg_port}/{name}"
-
-    @property
-    def redis_url(self):
-        return f"redis://127.0.0.1:{self.redis_port}"
-
-    def stop(self):
-        self.redis.terminate()
-        self.redis.wait()
-        try:
-            self.pg(["pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop"])
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-# --- services under test -----------------------------------------------------------------
-
-def process_tree(pid):
-    """pid and all its descendants, from /proc."""
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
-
-
-def memory_mb(pid, field):
-    """The sum of /proc/<pid>/status `field` (VmRSS, VmHWM) over the process tree, in MB."""
-    total_kb = 0
-    for member in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total_kb / 1024, 1)
-
-
-class Service:
-    """A server process, timed from start until GET /health answers 200."""
-
-    def __init__(self, name, command, env, port, cwd=ROOT):
-        self.name, self.port = name, port
-        command = [part.replace("{port}", str(port)) for part in command]
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **env, "PORT": str(port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() - started > 60:
-                raise RuntimeError(f"{name} did not become healthy")
-            time.sleep(0.005)
-        self.start_ms = round((time.monotonic() - started) * 1000)
-        time.sleep(1)
-        self.idle_mb = memory_mb(self.process.pid, "VmRSS")
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def resources(self):
-        return {"service": self.name, "start_to_healthy_ms": self.start_ms,
-                "idle_rss_mb": self.idle_mb, "peak_rss_mb": memory_mb(self.process.pid, "VmHWM")}
-
-    def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
-
-
-def load(url, requests, method="GET", body=None):
-    """oha at CONCURRENCY: req/s, p50 and p99 in ms, and the count of failed requests."""
-    command = ["oha", "-n", str(requests), "-c", str(CONCURRENCY), "--no-tui",
-               "--output-format", "json", "-m", method, url]
-    if body is not None:
-        command[1:1] = ["-T", "application/json", "-d", body]
-    warm = [*command]
-    warm[warm.index("-n") + 1] = str(min(2000, requests))
-    subprocess.run(warm, check=True, capture_output=True, timeout=RUN_TIME_LIMIT)
-    report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
-                                       timeout=RUN_TIME_LIMIT).stdout)
-    ok = sum(count for status, count in report["statusCodeDistribution"].items()
-             if status.startswith("2"))
-    return {"requests": requests, "rps": round(report["summary"]["requestsPerSec"]),
-            "p50_ms": round(report["latencyPercentiles"]["p50"] * 1000, 2),
-            "p99_ms": round(report["latencyPercentiles"]["p99"] * 1000, 2),
-            "errors": requests - ok}
-
-
-def interleaved(contenders, rounds):
-    """Runs each (label, endpoint, measure) once per round, in turn, and yields the median round
-    of each with the req/s of every round. On a shared machine throughput drifts by a quarter
-    from one minute to the next: interleaving gives every contender the same drift, and the
-    median drops a disturbed round."""
-    results = {label: [] for label, _, _ in contenders}
-    for round_number in range(1, rounds + 1):
-        log(f"round {round_number} of {rounds}")
-        for label, _, measure in contenders:
-            results[label].append(measure())
-    for label, endpoint, _ in contenders:
-        ordered = sorted(results[label], key=lambda result: result["rps"])
-        yield label, endpoint, {**ordered[len(ordered) // 2],
-                                "rps_rounds": [result["rps"] for result in results[label]]}
 
 
 def raw_redis(port, requests):
@@ -310,7 +123,9 @@ def benchmark(scale, rounds):
     n = lambda count: max(1000, count // scale)  # noqa: E731 - a one-line scaling rule
     ensure_tools()
     binaries = build_rust()
-    servers = Servers()
+    servers = Servers("postgres", "redis")
+    for name in ("bench_rust", "bench_python"):
+        servers.sql("postgres", f"CREATE DATABASE {name}")
     runs, resources = [], []
 
     def record(group, implementation, endpoint, result):

@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SERVICES = ["api-service", "db-service", "web-service"]
-PORTS = {"api-service": "8000", "db-service": "8001", "web-service": "8080"}
 # (variant, Dockerfile, target), biggest first.
 VARIANTS = [
     ("single-stage", "docker/Dockerfile.single-stage", None),
@@ -66,20 +65,16 @@ def base_images():
         ("DISTROLESS_IMAGE", "gcr.io/distroless/static-debian12:nonroot")]}
 
 
-def build(label, dockerfile, target, service, tag, bases, context=ROOT, no_cache=False):
-    """Builds one image, showing each step as it starts; returns (seconds, plain log)."""
-    command = ["docker", "build", "--progress=plain", "-f", str(context / dockerfile), "-t", tag,
-               "--build-arg", f"SERVICE={service}", "--build-arg", f"PORT={PORTS[service]}"]
-    for key, value in bases.items():
-        command += ["--build-arg", f"{key}={value}"]
-    if target:
-        command += ["--target", target]
+def build(label, dockerfile, target, service, tag, context=ROOT, no_cache=False):
+    """Builds one image with docker/lib.sh's lab_build (the bases of .env, the build arguments
+    every script passes), showing each step as it starts; returns (seconds, plain log)."""
+    command = ["bash", "-c", '. "$0/docker/lib.sh" && lab_build "$@"', str(ROOT),
+               dockerfile, target or "", service, tag, "--progress=plain"]
     if no_cache:
         command.append("--no-cache")
-    command.append(str(context))
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "DOCKER_BUILDKIT": "1"})
+                               env={**os.environ, "LAB_CONTEXT": str(context)})
     lines = []
     for line in process.stdout:
         lines.append(line)
@@ -119,7 +114,7 @@ def working_tree_copy():
     return copy
 
 
-def measure_times(bases):
+def measure_times():
     """Cold builds and one-file rebuilds of all three services, both Dockerfiles."""
     results = []
     context = working_tree_copy()
@@ -129,7 +124,7 @@ def measure_times(bases):
             # Cold: the first build ignores every cached layer; the next two may reuse what it built.
             log(f"cold build, {name}")
             cold = sum(build(f"cold {service}", dockerfile, target, service, f"lab-compare/timing:{service}",
-                             bases, context, no_cache=(index == 0))[0]
+                             context, no_cache=(index == 0))[0]
                        for index, service in enumerate(SERVICES))
             with open(context / TOUCHED, "a") as handler:
                 handler.write(f"// touched by docker/compare-sizes.py at {time.time()}\n")
@@ -137,7 +132,7 @@ def measure_times(bases):
             rebuild, reused = 0.0, []
             for service in SERVICES:
                 seconds, plain = build(f"rebuild {service}", dockerfile, target, service,
-                                       f"lab-compare/timing:{service}", bases, context)
+                                       f"lab-compare/timing:{service}", context)
                 rebuild += seconds
                 reused.append(dependency_layer_reused(plain))
             results.append({"build": name, "cold_s": round(cold), "rebuild_s": round(rebuild),
@@ -222,14 +217,14 @@ def main():
         return
 
     bases = base_images()
-    times = measure_times(bases) if args.times else []
+    times = measure_times() if args.times else []
     rows = []
     total = len(SERVICES) * len(VARIANTS)
     for index, (service, (variant, dockerfile, target)) in enumerate(
             ((s, v) for s in SERVICES for v in VARIANTS), start=1):
         tag = f"lab-compare/{service}:{variant}"
         log(f"[{index:2}/{total}] {tag}")
-        build(f"{service} {variant}", dockerfile, target, service, tag, bases)
+        build(f"{service} {variant}", dockerfile, target, service, tag)
         size, layers = image_facts(tag)
         rows.append({"service": service, "variant": variant, "image": tag, "bytes": size, "layers": layers})
     for row in rows:

@@ -32,12 +32,14 @@ lab_version() { sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n
 lab_revision() { git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown; }
 
 # lab_build <dockerfile> <target or ""> <service> <tag> [docker build options...]
+# The one place images are built: every script that builds one calls this. The context is the
+# repository, or $LAB_CONTEXT (docker/compare-sizes.py times builds from a copy).
 lab_build() {
-  local dockerfile=$1 target=$2 service=$3 tag=$4
+  local dockerfile=$1 target=$2 service=$3 tag=$4 context=${LAB_CONTEXT:-$repo}
   shift 4
   local target_option=()
   [ -n "$target" ] && target_option=(--target "$target")
-  docker build --file "$repo/$dockerfile" "${target_option[@]}" \
+  docker build --file "$context/$dockerfile" "${target_option[@]}" \
     --build-arg RUST_IMAGE="$RUST_IMAGE" \
     --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
     --build-arg DISTROLESS_IMAGE="$DISTROLESS_IMAGE" \
@@ -46,7 +48,7 @@ lab_build() {
     --build-arg VERSION="$(lab_version)" \
     --build-arg REVISION="$(lab_revision)" \
     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    --tag "$tag" "$@" "$repo"
+    --tag "$tag" "$@" "$context"
 }
 
 # Milliseconds since the epoch, for timing docker commands.
@@ -66,6 +68,25 @@ wait_healthy() {
   echo "$container is not healthy ($status); its last log lines:" >&2
   docker logs --tail 20 "$container" >&2 || true
   return 1
+}
+
+# check_user_and_stop <container>: what production needs of a running Rust container. Its image
+# and every process run as uid 65532, and `docker stop` ends it within a second with status 0
+# (SIGTERM handled, no SIGKILL after the grace period). Leaves the container stopped, sets
+# CHECKED_UIDS, STOP_MS and EXIT_CODE for a report, prints each failure and returns 1 if any.
+check_user_and_stop() {
+  local container=$1 user started problems=0
+  user=$(docker inspect --format '{{.Config.User}}' "$container")
+  [ "$user" = 65532:65532 ] || { echo "  FAIL: $container runs as '$user', expected 65532:65532" >&2; problems=1; }
+  CHECKED_UIDS=$(docker top "$container" -eo pid,uid | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ' | sed 's/ $//')
+  [ "$CHECKED_UIDS" = 65532 ] || { echo "  FAIL: $container has processes of uid $CHECKED_UIDS" >&2; problems=1; }
+  started=$(now_ms)
+  docker stop "$container" >/dev/null
+  STOP_MS=$(($(now_ms) - started))
+  EXIT_CODE=$(docker inspect --format '{{.State.ExitCode}}' "$container")
+  [ "$STOP_MS" -lt 1000 ] || { echo "  FAIL: docker stop $container took $STOP_MS ms" >&2; problems=1; }
+  [ "$EXIT_CODE" = 0 ] || { echo "  FAIL: $container exited with $EXIT_CODE after SIGTERM" >&2; problems=1; }
+  return "$problems"
 }
 
 step() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }

@@ -1,6 +1,6 @@
 //! api-service's settings, all from environment variables.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use shared::{
     config::{self, ConfigError},
@@ -17,7 +17,7 @@ pub struct Config {
 }
 
 /// Where PostgreSQL is and how the pool uses it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DatabaseConfig {
     pub connect: PgConnectOptions,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
@@ -37,26 +37,51 @@ impl Config {
 }
 
 impl DatabaseConfig {
+    /// The database at `connect`, every other setting at its default.
+    pub fn new(connect: PgConnectOptions) -> Self {
+        Self {
+            connect,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(2),
+        }
+    }
+
     /// `DATABASE_URL` (or `DATABASE_URL_FILE`), or else the variables of the official postgres
     /// image: `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD` (or
     /// `POSTGRES_PASSWORD_FILE`) and `POSTGRES_DB`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let connect = match config::secret("DATABASE_URL")? {
+        let defaults = Self::new(match config::secret("DATABASE_URL")? {
             Some(url) => parse_url(&url)?,
             None => from_parts()?,
-        };
+        });
         Ok(Self {
-            connect,
             max_connections: config::parse_or(
                 "DATABASE_MAX_CONNECTIONS",
-                10,
+                defaults.max_connections,
                 "a number of connections",
             )?,
             acquire_timeout: config::duration_or(
                 "DATABASE_ACQUIRE_TIMEOUT",
-                Duration::from_secs(2),
+                defaults.acquire_timeout,
             )?,
+            ..defaults
         })
+    }
+}
+
+/// sqlx's own `Debug` of the connect options prints the password: this one names where the
+/// database is and leaves the password out.
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("DatabaseConfig")
+            .field("host", &self.connect.get_host())
+            .field("port", &self.connect.get_port())
+            .field("username", &self.connect.get_username())
+            .field("database", &self.connect.get_database())
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,4 +121,24 @@ fn from_parts() -> Result<PgConnectOptions, ConfigError> {
         options = options.password(&password);
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_debug_form_says_where_the_database_is_but_not_the_password() {
+        let config = DatabaseConfig::new(
+            parse_url("postgres://tasks:s3cret-pw@db.internal:6543/tasks").unwrap(),
+        );
+        assert_eq!(
+            format!("{config:?}"),
+            r#"DatabaseConfig { host: "db.internal", port: 6543, username: "tasks", database: Some("tasks"), max_connections: 10, acquire_timeout: 2s, .. }"#
+        );
+        assert!(
+            format!("{:?}", config.connect).contains("s3cret-pw"),
+            "sqlx's own Debug prints it: the reason for ours"
+        );
+    }
 }

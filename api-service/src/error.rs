@@ -3,7 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use shared::error::ApiError;
 
-use crate::db;
+use crate::postgres::QueryError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,7 +20,7 @@ pub enum Error {
     TaskNotFound(i64),
     /// 503 when PostgreSQL cannot be reached, else 500; never shown to the client.
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(#[from] QueryError),
 }
 
 impl IntoResponse for Error {
@@ -29,7 +29,7 @@ impl IntoResponse for Error {
             Self::InvalidId(_) | Self::InvalidQuery(_) => ApiError::bad_request(self.to_string()),
             Self::InvalidTask(_) => ApiError::unprocessable(self.to_string()),
             Self::TaskNotFound(_) => ApiError::not_found(self.to_string()),
-            Self::Database(error) if db::is_unavailable(error) => {
+            Self::Database(error) if error.is_unavailable() => {
                 ApiError::unavailable("the database", error)
             }
             Self::Database(error) => ApiError::internal(error),

@@ -1,20 +1,20 @@
 //! api-service: the task manager REST API, stored in PostgreSQL.
 
 pub mod config;
-pub mod db;
 mod error;
+pub mod postgres;
 mod routes;
 pub mod state;
-mod store;
+mod task_queries;
 mod validation;
 
 use axum::Router;
-use shared::server::{self, ServerConfig};
+use shared::{middleware, server::ServerConfig};
 
 pub use crate::{config::Config, state::AppState};
 
 /// The whole application: every route inside the shared middleware. Used by `main` and by the
 /// tests, so the tests exercise exactly what runs.
 pub fn app(state: AppState, server: &ServerConfig) -> Router {
-    server::with_middleware(routes::router(state), server)
+    middleware::with_middleware(routes::router(state), server)
 }

@@ -1,11 +1,11 @@
 //! api-service's entry point: configuration, database, then serve until stopped.
 
 use anyhow::Context;
-use api_service::{AppState, Config, config::DEFAULT_PORT, db};
+use api_service::{AppState, Config, config::DEFAULT_PORT, postgres};
 use shared::{server, shutdown, startup};
 
-// The static (musl) binary would use musl's allocator, which serialises threads: mimalloc
-// serves a third more requests per second in the db-service benchmark, for ~150 KB.
+// The static (musl) binary would use musl's allocator, which serialises threads under load:
+// the README's benchmark measures both.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -21,9 +21,9 @@ async fn main() {
 async fn run(config: Config) -> anyhow::Result<()> {
     // One signal future for both phases, so a SIGTERM during start-up is not lost.
     let mut stop = Box::pin(shutdown::signal());
-    let pool = db::pool(&config.database);
+    let pool = postgres::pool(&config.database);
     tokio::select! {
-        prepared = db::prepare(&pool) => prepared.context("cannot apply the database migrations")?,
+        prepared = postgres::prepare(&pool) => prepared.context("cannot apply the database migrations")?,
         () = &mut stop => return Ok(()),
     }
     let listener = server::bind(config.server.port)

@@ -1,19 +1,39 @@
 //! What every handler shares.
 
-use shared::{api::DependencyStatus, health::Dependencies};
+use std::future::Future;
+
+use shared::{
+    api::DependencyStatus,
+    health::{self, Dependencies},
+    request_id::RequestId,
+};
 use sqlx::PgPool;
+
+use crate::postgres::{self, QueryError};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub pool: PgPool,
 }
 
+impl AppState {
+    /// Runs one query on the pool; a failure comes back with what the database did.
+    pub async fn query<T>(
+        &self,
+        query: impl Future<Output = sqlx::Result<T>>,
+    ) -> Result<T, QueryError> {
+        match query.await {
+            Ok(value) => Ok(value),
+            Err(error) => Err(postgres::explain(&self.pool, error).await),
+        }
+    }
+}
+
 impl Dependencies for AppState {
-    async fn check(&self) -> Vec<DependencyStatus> {
-        let reachable = sqlx::query("SELECT 1").execute(&self.pool).await.is_ok();
-        vec![DependencyStatus {
-            name: "postgres".to_owned(),
-            reachable,
-        }]
+    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
+        vec![health::status_of(
+            "postgres",
+            &postgres::ping(&self.pool).await,
+        )]
     }
 }

@@ -38,16 +38,39 @@ impl Config {
 }
 
 impl RedisConfig {
+    /// Redis at `client`, every other setting at its default.
+    pub fn new(client: redis::Client) -> Self {
+        Self {
+            client,
+            key_prefix: "lab:".to_owned(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         let url = config::secret("REDIS_URL")?
             .ok_or_else(|| ConfigError::new("REDIS_URL", "not set, e.g. redis://127.0.0.1:6379"))?;
         // The message never repeats the URL: it may hold the password.
         let client = redis::Client::open(url.as_str())
             .map_err(|error| ConfigError::new("REDIS_URL", format!("not a Redis URL: {error}")))?;
+        let defaults = Self::new(client);
         Ok(Self {
-            client,
-            key_prefix: config::string_or("REDIS_KEY_PREFIX", "lab:")?,
-            timeout: config::duration_or("REDIS_TIMEOUT", Duration::from_secs(1))?,
+            key_prefix: config::string_or("REDIS_KEY_PREFIX", &defaults.key_prefix)?,
+            timeout: config::duration_or("REDIS_TIMEOUT", defaults.timeout)?,
+            ..defaults
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_debug_form_never_shows_the_password() {
+        let client = redis::Client::open("redis://lab:s3cret-pw@redis.internal:6380/2").unwrap();
+        let printed = format!("{:?}", RedisConfig::new(client));
+        assert!(printed.contains("redis.internal"), "{printed}");
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
     }
 }

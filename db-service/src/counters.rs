@@ -4,7 +4,7 @@
 //! `HINCRBY` increments atomically on the server: concurrent hits are never lost.
 
 use redis::{
-    RedisError, RedisResult,
+    Cmd, FromRedisValue, RedisError,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
@@ -42,48 +42,76 @@ impl Counters {
     }
 
     /// Adds one hit and returns the new count.
-    pub async fn increment(&self, key: &CounterKey) -> RedisResult<i64> {
-        redis::cmd("HINCRBY")
-            .arg(&self.hash)
-            .arg(key.as_str())
-            .arg(1)
-            .query_async(&mut self.connection.clone())
-            .await
+    pub async fn increment(&self, key: &CounterKey) -> Result<i64, CommandError> {
+        let mut command = redis::cmd("HINCRBY");
+        command.arg(&self.hash).arg(key.as_str()).arg(1);
+        self.run("HINCRBY", &command).await
     }
 
     /// The count of one counter; 0 for one never hit.
-    pub async fn get(&self, key: &CounterKey) -> RedisResult<i64> {
-        let hits: Option<i64> = redis::cmd("HGET")
-            .arg(&self.hash)
-            .arg(key.as_str())
-            .query_async(&mut self.connection.clone())
-            .await?;
+    pub async fn get(&self, key: &CounterKey) -> Result<i64, CommandError> {
+        let mut command = redis::cmd("HGET");
+        command.arg(&self.hash).arg(key.as_str());
+        let hits: Option<i64> = self.run("HGET", &command).await?;
         Ok(hits.unwrap_or(0))
     }
 
     /// Every counter, sorted by key.
-    pub async fn all(&self) -> RedisResult<Vec<(String, i64)>> {
-        let mut counters: Vec<(String, i64)> = redis::cmd("HGETALL")
-            .arg(&self.hash)
-            .query_async(&mut self.connection.clone())
-            .await?;
+    pub async fn all(&self) -> Result<Vec<(String, i64)>, CommandError> {
+        let mut command = redis::cmd("HGETALL");
+        command.arg(&self.hash);
+        let mut counters: Vec<(String, i64)> = self.run("HGETALL", &command).await?;
         counters.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         Ok(counters)
     }
 
     /// Removes one counter; removing one that does not exist is not an error.
-    pub async fn delete(&self, key: &CounterKey) -> RedisResult<()> {
-        redis::cmd("HDEL")
-            .arg(&self.hash)
-            .arg(key.as_str())
-            .query_async(&mut self.connection.clone())
-            .await
+    pub async fn delete(&self, key: &CounterKey) -> Result<(), CommandError> {
+        let mut command = redis::cmd("HDEL");
+        command.arg(&self.hash).arg(key.as_str());
+        self.run("HDEL", &command).await
     }
 
-    pub async fn ping(&self) -> RedisResult<()> {
-        redis::cmd("PING")
+    pub async fn ping(&self) -> Result<(), CommandError> {
+        self.run("PING", &redis::cmd("PING")).await
+    }
+
+    async fn run<T: FromRedisValue>(
+        &self,
+        name: &'static str,
+        command: &Cmd,
+    ) -> Result<T, CommandError> {
+        command
             .query_async(&mut self.connection.clone())
             .await
+            .map_err(|source| CommandError { name, source })
+    }
+}
+
+/// A Redis command that failed: which one, and redis's error (often only "broken pipe" or
+/// "Connection refused", which alone would not say what was being done).
+#[derive(Debug, thiserror::Error)]
+#[error("Redis command {name} failed")]
+pub struct CommandError {
+    name: &'static str,
+    #[source]
+    source: RedisError,
+}
+
+impl CommandError {
+    /// Whether Redis cannot be reached right now (503), rather than a bug (500).
+    pub fn is_unavailable(&self) -> bool {
+        let error = &self.source;
+        error.is_io_error()
+            || error.is_timeout()
+            || error.is_connection_dropped()
+            || error.is_connection_refusal()
+            || matches!(
+                error.kind(),
+                redis::ErrorKind::Server(
+                    redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown
+                )
+            )
     }
 }
 
@@ -95,18 +123,4 @@ fn manager_config(config: &RedisConfig) -> ConnectionManagerConfig {
         .set_response_timeout(Some(config.timeout))
         .set_number_of_retries(1)
         .set_max_delay(std::time::Duration::from_millis(200))
-}
-
-/// Whether the error means Redis cannot be reached right now (503), rather than a bug (500).
-pub fn is_unavailable(error: &RedisError) -> bool {
-    error.is_io_error()
-        || error.is_timeout()
-        || error.is_connection_dropped()
-        || error.is_connection_refusal()
-        || matches!(
-            error.kind(),
-            redis::ErrorKind::Server(
-                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown
-            )
-        )
 }

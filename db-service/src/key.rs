@@ -1,20 +1,23 @@
 //! Counter names: what a client may use as `{key}` in `/hits/{key}`.
 
-use crate::error::Error;
-
 pub const MAX_LENGTH: usize = 64;
+
+/// A name that breaks the rules of [`CounterKey`]: answered with 400.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a counter key: use 1 to {MAX_LENGTH} characters of A-Z a-z 0-9 . _ : -")]
+pub struct InvalidKey(String);
 
 /// A checked counter name: 1 to 64 characters of `A-Z a-z 0-9 . _ : -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterKey(String);
 
 impl CounterKey {
-    pub fn parse(text: String) -> Result<Self, Error> {
+    pub fn parse(text: String) -> Result<Self, InvalidKey> {
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
         if (1..=MAX_LENGTH).contains(&text.len()) && text.chars().all(allowed) {
             Ok(Self(text))
         } else {
-            Err(Error::InvalidKey(text))
+            Err(InvalidKey(text))
         }
     }
 

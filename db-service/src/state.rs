@@ -1,6 +1,10 @@
 //! What every handler shares.
 
-use shared::{api::DependencyStatus, health::Dependencies};
+use shared::{
+    api::DependencyStatus,
+    health::{self, Dependencies},
+    request_id::RequestId,
+};
 
 use crate::counters::Counters;
 
@@ -10,10 +14,7 @@ pub struct AppState {
 }
 
 impl Dependencies for AppState {
-    async fn check(&self) -> Vec<DependencyStatus> {
-        vec![DependencyStatus {
-            name: "redis".to_owned(),
-            reachable: self.counters.ping().await.is_ok(),
-        }]
+    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
+        vec![health::status_of("redis", &self.counters.ping().await)]
     }
 }

@@ -1,10 +1,11 @@
 //! The one JSON error type of all services: `{"error": "<message for a human>"}` and a status.
 //!
 //! Client errors carry a message that helps the caller fix the request. Server errors are
-//! logged with their cause and answer a generic message: the text of a database or network
+//! logged where they are answered, inside the request's span (so with its request id), with
+//! their whole cause chain, and answer a generic message: the text of a database or network
 //! error is for the operator, not for whoever sent the request.
 
-use std::{borrow::Cow, fmt::Display};
+use std::{borrow::Cow, error::Error, fmt::Write};
 
 use axum::{
     Json,
@@ -41,27 +42,23 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// A dependency is down: logged with its cause, answered with 503 naming the dependency.
-    pub fn unavailable(dependency: &str, cause: &impl Display) -> Self {
-        tracing::warn!(dependency, error = %cause, "dependency unavailable");
+    /// A dependency is down: logged with its causes, answered with 503 naming the dependency.
+    pub fn unavailable(dependency: &str, cause: &(dyn Error + 'static)) -> Self {
+        tracing::warn!(
+            dependency,
+            error = chain(cause),
+            "answered 503: a dependency is unavailable"
+        );
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{dependency} is unavailable, try again shortly"),
         )
     }
 
-    /// A bug or an unexpected failure: logged with its cause, answered with a generic 500.
-    pub fn internal(cause: &impl Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
+    /// A bug or an unexpected failure: logged with its causes, answered with a generic 500.
+    pub fn internal(cause: &(dyn Error + 'static)) -> Self {
+        tracing::error!(error = chain(cause), "answered 500: internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
     }
 }
 
@@ -72,6 +69,21 @@ impl IntoResponse for ApiError {
         };
         (self.status, Json(body)).into_response()
     }
+}
+
+/// The error and its sources on one line, outermost first: `a: b: c`. A source whose text its
+/// parent already printed (many errors write `"{context}: {source}"`) is not repeated.
+pub fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            write!(line, ": {text}").expect("writing to a String cannot fail");
+        }
+        source = cause.source();
+    }
+    line
 }
 
 /// The JSON 404 for paths no route matches.
@@ -85,4 +97,58 @@ pub async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "this method is not allowed on this route",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{fmt, io};
+
+    use super::*;
+
+    /// An error that prints its context, and its source only when asked to.
+    #[derive(Debug)]
+    struct Context {
+        text: &'static str,
+        source: io::Error,
+        repeats_source: bool,
+    }
+
+    impl fmt::Display for Context {
+        fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            if self.repeats_source {
+                write!(formatter, "{}: {}", self.text, self.source)
+            } else {
+                formatter.write_str(self.text)
+            }
+        }
+    }
+
+    impl Error for Context {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    fn refused() -> io::Error {
+        io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused")
+    }
+
+    #[test]
+    fn the_chain_names_every_cause_once_outermost_first() {
+        let terse = Context {
+            text: "error sending request",
+            source: refused(),
+            repeats_source: false,
+        };
+        assert_eq!(chain(&terse), "error sending request: connection refused");
+        let verbose = Context {
+            text: "error communicating with database",
+            source: refused(),
+            repeats_source: true,
+        };
+        assert_eq!(
+            chain(&verbose),
+            "error communicating with database: connection refused"
+        );
+    }
 }

@@ -4,23 +4,48 @@
 //! Liveness must not depend on the database: a restart does not bring PostgreSQL back, so an
 //! orchestrator that restarts on a failed liveness check would only add restarts to an outage.
 
-use std::future::Future;
+use std::{error::Error, future::Future};
 
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Serialize;
+use tower_http::request_id::RequestId;
 
-use crate::api::{DependencyStatus, Readiness};
+use crate::{
+    api::{DependencyStatus, Readiness},
+    error,
+};
 
 /// A service's dependencies, as `/ready` checks them.
 pub trait Dependencies: Clone + Send + Sync + 'static {
     /// Checks every dependency once. Each check must give up on its own within a few seconds.
-    fn check(&self) -> impl Future<Output = Vec<DependencyStatus>> + Send;
+    /// `request_id` is the `/ready` request's, for a service whose checks are HTTP calls that
+    /// pass it on.
+    fn check(
+        &self,
+        request_id: Option<&RequestId>,
+    ) -> impl Future<Output = Vec<DependencyStatus>> + Send;
+}
+
+/// One dependency's status from the outcome of its check. A failure is logged with its causes,
+/// inside the `/ready` request's span: the 503 says what is down, the log says why.
+pub fn status_of<E: Error + 'static>(name: &str, check: &Result<(), E>) -> DependencyStatus {
+    if let Err(cause) = check {
+        tracing::warn!(
+            dependency = name,
+            error = error::chain(cause),
+            "not ready: a dependency is unavailable"
+        );
+    }
+    DependencyStatus {
+        name: name.to_owned(),
+        reachable: check.is_ok(),
+    }
 }
 
 /// The `/health` and `/ready` routes, with `dependencies` checked by `/ready`.
@@ -40,8 +65,12 @@ async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-async fn ready<D: Dependencies>(State(dependencies): State<D>) -> Response {
-    let readiness = readiness(dependencies.check().await);
+async fn ready<D: Dependencies>(
+    State(dependencies): State<D>,
+    request_id: Option<Extension<RequestId>>,
+) -> Response {
+    let request_id = request_id.map(|Extension(id)| id);
+    let readiness = readiness(dependencies.check(request_id.as_ref()).await);
     let status = if readiness.ready {
         StatusCode::OK
     } else {

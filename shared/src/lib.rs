@@ -1,13 +1,17 @@
 //! What the three services have in common, so that none of them repeats it: configuration from
-//! the environment, telemetry, the HTTP server bootstrap, health routes, the `healthcheck`
-//! self-probe, the JSON error type and extractors, and the JSON contracts between the services.
+//! the environment, telemetry, request ids and the access log, the HTTP server bootstrap, health
+//! routes, the `healthcheck` self-probe, the JSON error type and extractors, and the JSON
+//! contracts between the services.
 
+pub mod access_log;
 pub mod api;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod middleware;
 pub mod probe;
+pub mod request_id;
 pub mod retry;
 pub mod router;
 pub mod server;

@@ -1,7 +1,9 @@
 //! Waiting for a dependency at start-up: retry with exponential backoff instead of exiting, so
 //! a service started before its database (Compose, a reboot) comes up when the database does.
 
-use std::{fmt::Display, future::Future, time::Duration};
+use std::{error::Error, future::Future, time::Duration};
+
+use crate::error;
 
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const LONGEST_DELAY: Duration = Duration::from_secs(8);
@@ -10,7 +12,7 @@ const LONGEST_DELAY: Duration = Duration::from_secs(8);
 /// and logging each failure as a warning that names `dependency`.
 pub async fn with_backoff<T, E, F, Fut>(dependency: &str, mut attempt: F) -> T
 where
-    E: Display,
+    E: Error + 'static,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
@@ -30,7 +32,13 @@ where
                 return value;
             }
             Err(error) => {
-                tracing::warn!(dependency, %error, attempt = attempt_number, retry_in = ?delay, "dependency not reachable yet");
+                tracing::warn!(
+                    dependency,
+                    error = error::chain(&error),
+                    attempt = attempt_number,
+                    retry_in = ?delay,
+                    "dependency not reachable yet"
+                );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(LONGEST_DELAY);
             }
@@ -50,7 +58,11 @@ mod tests {
         let started = tokio::time::Instant::now();
         let value = with_backoff("test", || {
             calls.set(calls.get() + 1);
-            let outcome = if calls.get() < 4 { Err("down") } else { Ok(42) };
+            let outcome = if calls.get() < 4 {
+                Err(std::io::Error::other("down"))
+            } else {
+                Ok(42)
+            };
             async move { outcome }
         })
         .await;

@@ -1,12 +1,17 @@
 //! Logging through `tracing`: `RUST_LOG` chooses what is logged, `LOG_FORMAT` how.
 //!
-//! `LOG_FORMAT=json` writes one JSON object per line, for log collectors (prod); anything else
-//! is human-readable text (dev). Panics are logged through the same subscriber, so a JSON log
+//! `LOG_FORMAT=json` writes one JSON object per line, for log collectors (prod): `timestamp`,
+//! `level`, `target`, `message`, the event's fields, and the fields of the spans it happened in
+//! (a request's `request_id`, `method` and `path`), all on the top level. Anything else is
+//! human-readable text (dev). Panics are logged through the same subscriber, so a JSON log
 //! stays JSON when a handler panics.
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::{filter::Targets, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing::Dispatch;
+use tracing_subscriber::{
+    filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::config::{self, ConfigError};
 
@@ -18,21 +23,25 @@ pub enum LogFormat {
 }
 
 /// What [`init`] needs, read and checked before anything is started.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TelemetryConfig {
     filter: Targets,
     format: LogFormat,
 }
 
 impl TelemetryConfig {
+    /// `filter` in `RUST_LOG`'s syntax, such as `info` or `info,sqlx=warn`.
+    pub fn new(filter: &str, format: LogFormat) -> Result<Self, ConfigError> {
+        // `Targets` reads the `target=level` lists RUST_LOG is used for without EnvFilter's
+        // regex engine, which would make every binary bigger.
+        let filter = filter.parse().map_err(|error| {
+            ConfigError::new(format!("RUST_LOG={filter:?}"), format!("{error}"))
+        })?;
+        Ok(Self { filter, format })
+    }
+
     /// Reads `RUST_LOG` (default `info`) and `LOG_FORMAT` (`text` or `json`, default `text`).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let directives = config::string_or("RUST_LOG", "info")?;
-        // `Targets` reads the `target=level` lists RUST_LOG is used for ("info,sqlx=warn")
-        // without EnvFilter's regex engine, which would add ~0.5 MB to every binary.
-        let filter: Targets = directives.parse().map_err(|error| {
-            ConfigError::new(format!("RUST_LOG={directives:?}"), format!("{error}"))
-        })?;
         let format = match config::string_or("LOG_FORMAT", "text")?.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -43,33 +52,47 @@ impl TelemetryConfig {
                 ));
             }
         };
-        Ok(Self { filter, format })
+        Self::new(&config::string_or("RUST_LOG", "info")?, format)
     }
 }
 
-/// Installs the global subscriber and the panic hook. Later calls (in tests) change nothing.
+/// Installs the global subscriber, writing to stdout, and the panic hook. Later calls (in
+/// tests) change nothing.
 pub fn init(config: TelemetryConfig) {
-    let registry = tracing_subscriber::registry().with(config.filter);
-    let installed = match config.format {
-        // Colours only for a terminal: in `docker logs` or a file they are escape-code noise.
-        LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal()))
-            .try_init(),
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false),
-            )
-            .try_init(),
-    };
-    if installed.is_ok() {
+    // Colours only for a terminal: in `docker logs` or a file they are escape-code noise.
+    let ansi = std::io::stdout().is_terminal();
+    if subscriber(config, std::io::stdout, ansi).try_init().is_ok() {
         std::panic::set_hook(Box::new(|panic| {
             let location = panic.location().map(ToString::to_string);
             let message = panic.payload_as_str().unwrap_or("(no message)");
             tracing::error!(panic = message, location, "a thread panicked");
         }));
+    }
+}
+
+/// The subscriber [`init`] installs, writing to `writer`: tests read the log lines with it.
+pub fn subscriber<W>(config: TelemetryConfig, writer: W, ansi: bool) -> Dispatch
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    let registry = tracing_subscriber::registry().with(config.filter);
+    match config.format {
+        LogFormat::Text => Dispatch::new(
+            registry.with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(writer),
+            ),
+        ),
+        LogFormat::Json => Dispatch::new(
+            registry.with(
+                json_subscriber::fmt::layer()
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .flatten_event(true)
+                    .flatten_span_list_on_top_level(true)
+                    .with_writer(writer),
+            ),
+        ),
     }
 }

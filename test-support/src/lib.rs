@@ -12,6 +12,7 @@ mod process;
 
 pub mod binary;
 pub mod http;
+pub mod logs;
 pub mod postgres;
 pub mod redis;
 

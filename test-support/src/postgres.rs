@@ -138,6 +138,11 @@ impl PostgresServer {
             .database("postgres")
     }
 
+    /// The same as a URL: `postgres://postgres@127.0.0.1:{port}/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
     /// Stops the server ("fast": open connections are closed), keeping its data.
     pub fn stop(&self) {
         let mut command = self.pg_ctl();

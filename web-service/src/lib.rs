@@ -9,12 +9,12 @@ pub mod state;
 mod templates;
 
 use axum::Router;
-use shared::server::{self, ServerConfig};
+use shared::{middleware, server::ServerConfig};
 
-pub use crate::{config::Config, routes::VIEWS_KEY, state::AppState};
+pub use crate::{config::Config, state::AppState};
 
 /// The whole application: every route inside the shared middleware. Used by `main` and by the
 /// tests, so the tests exercise exactly what runs.
 pub fn app(state: AppState, assets: &config::AssetsConfig, server: &ServerConfig) -> Router {
-    server::with_middleware(routes::router(state, assets), server)
+    middleware::with_middleware(routes::router(state, assets), server)
 }

@@ -7,8 +7,8 @@ use anyhow::Context;
 use shared::{server, shutdown, startup};
 use web_service::{AppState, Config, config::DEFAULT_PORT};
 
-// The static (musl) binary would use musl's allocator, which serialises threads: mimalloc
-// serves a third more requests per second in the db-service benchmark, for ~150 KB.
+// The static (musl) binary would use musl's allocator, which serialises threads under load:
+// the README's benchmark measures both.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,48 +1,74 @@
-//! What every handler shares.
+//! What every handler shares, and the backends bound to the request being served.
 
 use std::sync::Arc;
 
-use shared::{api::DependencyStatus, health::Dependencies};
+use axum::{extract::FromRequestParts, http::request::Parts};
+use shared::{api::DependencyStatus, health::Dependencies, request_id::RequestId};
 
 use crate::{
     build_info::BuildInfo,
-    clients::{self, BackendStatus, api::ApiClient, counter::CounterClient},
+    clients::{self, Backend, BackendStatus, api::ApiClient, counter::CounterClient},
     config::BackendsConfig,
 };
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub api: ApiClient,
-    pub counter: CounterClient,
-    http: reqwest::Client,
+    api: Backend,
+    counter: Backend,
     pub build: Arc<BuildInfo>,
 }
 
 impl AppState {
-    /// Both clients share one `reqwest::Client`, hence one connection pool.
+    /// Both backends share one `reqwest::Client`, hence one connection pool.
     pub fn new(backends: &BackendsConfig, build: BuildInfo) -> Self {
         let http = clients::http_client(backends.timeout);
         Self {
-            api: ApiClient::new(http.clone(), backends.api_url.clone()),
-            counter: CounterClient::new(http.clone(), backends.counter_url.clone()),
-            http,
+            api: Backend::new(clients::api::NAME, &backends.api_url, http.clone()),
+            counter: Backend::new(clients::counter::NAME, &backends.counter_url, http),
             build: Arc::new(build),
         }
     }
 
+    /// The backends as the request with `request_id` calls them.
+    pub fn backends(&self, request_id: Option<&RequestId>) -> Backends {
+        let id = request_id.map(|id| id.header_value().clone());
+        Backends {
+            api: ApiClient(self.api.for_request(id.clone())),
+            counter: CounterClient(self.counter.for_request(id)),
+        }
+    }
+}
+
+/// api-service and db-service, for one request: a handler's argument.
+#[derive(Debug, Clone)]
+pub struct Backends {
+    pub api: ApiClient,
+    pub counter: CounterClient,
+}
+
+impl Backends {
     /// Each backend's `/ready`, asked in parallel.
-    pub async fn backends(&self) -> Vec<BackendStatus> {
-        let (api, counter) = tokio::join!(
-            clients::readiness(&self.http, "api-service", self.api.base_url()),
-            clients::readiness(&self.http, "db-service", self.counter.base_url()),
-        );
+    pub async fn statuses(&self) -> Vec<BackendStatus> {
+        let (api, counter) = tokio::join!(self.api.0.readiness(), self.counter.0.readiness());
         vec![api, counter]
     }
 }
 
+impl FromRequestParts<AppState> for Backends {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(state.backends(parts.extensions.get::<RequestId>()))
+    }
+}
+
 impl Dependencies for AppState {
-    async fn check(&self) -> Vec<DependencyStatus> {
-        self.backends()
+    async fn check(&self, request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
+        self.backends(request_id)
+            .statuses()
             .await
             .into_iter()
             .map(|backend| DependencyStatus {

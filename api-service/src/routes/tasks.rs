@@ -15,7 +15,7 @@ use shared::{
 use crate::{
     error::Error,
     state::AppState,
-    store,
+    task_queries,
     validation::{self, ListFilter, ListQuery, ValidTask},
 };
 
@@ -31,14 +31,19 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Task>>, Error> {
     let filter = ListFilter::try_from(query)?;
-    Ok(Json(store::list(&state.pool, filter).await?))
+    Ok(Json(
+        state.query(task_queries::list(&state.pool, filter)).await?,
+    ))
 }
 
 async fn create(
     State(state): State<AppState>,
     Json(input): Json<TaskInput>,
 ) -> Result<impl IntoResponse, Error> {
-    let task = store::insert(&state.pool, &ValidTask::try_from(input)?).await?;
+    let task = ValidTask::try_from(input)?;
+    let task = state
+        .query(task_queries::insert(&state.pool, &task))
+        .await?;
     let location = format!("/tasks/{}", task.id);
     Ok((
         StatusCode::CREATED,
@@ -49,7 +54,7 @@ async fn create(
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
-    let task = store::find(&state.pool, id).await?;
+    let task = state.query(task_queries::find(&state.pool, id)).await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -59,7 +64,10 @@ async fn replace(
     Json(input): Json<TaskInput>,
 ) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
-    let task = store::replace(&state.pool, id, &ValidTask::try_from(input)?).await?;
+    let task = ValidTask::try_from(input)?;
+    let task = state
+        .query(task_queries::replace(&state.pool, id, &task))
+        .await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -68,7 +76,7 @@ async fn complete(
     Path(id): Path<String>,
 ) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
-    let task = store::complete(&state.pool, id).await?;
+    let task = state.query(task_queries::complete(&state.pool, id)).await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -77,7 +85,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
     let id = validation::task_id(&id)?;
-    if store::delete(&state.pool, id).await? {
+    if state.query(task_queries::delete(&state.pool, id)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::TaskNotFound(id))

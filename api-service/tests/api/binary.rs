@@ -1,10 +1,7 @@
 //! The `api-service` binary itself: configuration errors, the `healthcheck` self-probe, JSON
 //! logs, and stopping on SIGTERM and SIGINT.
 
-use std::{
-    io::Read,
-    process::{Child, Command, Output, Stdio},
-};
+use std::process::{Child, Command, Output, Stdio};
 
 use sqlx::ConnectOptions;
 use test_support::{
@@ -24,12 +21,7 @@ fn run(command: &mut Command) -> Output {
 }
 
 fn assert_config_error(output: &Output, line: &str) {
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!("api-service: configuration error: {line}")
-    );
+    binary::assert_config_error(output, "api-service", line);
 }
 
 #[test]
@@ -77,8 +69,10 @@ fn an_invalid_value_exits_with_status_2_naming_the_variable() {
         assert_config_error(&output, line);
     }
     let output = run(api_service().env("DATABASE_URL", "mysql://localhost/tasks"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL: not a PostgreSQL URL"));
+    assert_config_error(
+        &output,
+        "DATABASE_URL: not a PostgreSQL URL: it must start with postgres:// or postgresql://",
+    );
 }
 
 #[test]
@@ -94,32 +88,20 @@ fn secrets_come_from_a_variable_or_a_file_but_not_both() {
     let output = run(api_service()
         .env("POSTGRES_HOST", "db")
         .env("POSTGRES_PASSWORD_FILE", "/nonexistent/password"));
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.starts_with(r#"api-service: configuration error: POSTGRES_PASSWORD_FILE="/nonexistent/password": cannot read the file"#),
-        "{stderr}"
+    assert_config_error(
+        &output,
+        r#"POSTGRES_PASSWORD_FILE="/nonexistent/password": cannot read the file: No such file or directory (os error 2)"#,
     );
 }
 
 #[test]
 fn the_healthcheck_fails_with_status_1_when_nothing_listens() {
-    let port = free_port();
-    let output = run(api_service()
-        .arg("healthcheck")
-        .env("PORT", port.to_string()));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).starts_with("api-service healthcheck: "));
+    binary::assert_unhealthy_when_nothing_listens(BINARY, "api-service");
 }
 
 #[test]
 fn an_unknown_argument_prints_the_usage() {
-    let output = run(api_service().arg("serve"));
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr).trim_end(),
-        "usage: api-service [healthcheck]"
-    );
+    binary::assert_usage_on_unknown_argument(BINARY, "api-service");
 }
 
 /// The binary on a fresh database and a free port, with JSON logs.
@@ -141,61 +123,29 @@ async fn start_server() -> (Child, u16, TestDatabase) {
     (child, port, database)
 }
 
-/// One request over a plain socket: the binary's own server, not a router in the test.
-fn get_root(port: u16) -> String {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    std::io::Write::write_all(
-        &mut stream,
-        b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-}
-
 #[tokio::test]
 async fn the_binary_serves_until_sigterm_and_exits_cleanly_with_json_logs() {
     let (mut child, port, _database) = start_server().await;
-    assert!(get_root(port).starts_with("HTTP/1.1 200 OK"));
+    let answer = binary::http_get(port, "/", Some("api-bin-1"));
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains("x-request-id: api-bin-1\r\n"), "{answer}");
     let status = signal_and_wait(&mut child, "TERM");
     assert!(status.success(), "{status}");
 
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
-        })
-        .collect();
-    let messages: Vec<&str> = lines
+    let log = binary::json_log(&mut child);
+    let messages: Vec<&str> = log
         .iter()
-        .filter_map(|line| line["message"].as_str())
+        .map(|line| line["message"].as_str().unwrap())
         .collect();
     assert!(messages.contains(&"listening"), "{messages:?}");
     assert!(
         messages.contains(&"SIGTERM received, shutting down"),
         "{messages:?}"
     );
-    let request = lines
-        .iter()
-        .find(|line| line["message"] == "request")
-        .expect("a request line");
+    let request = binary::access_line(&log, "api-bin-1");
     assert_eq!(
         (&request["method"], &request["path"], &request["status"]),
         (&"GET".into(), &"/".into(), &200.into())
-    );
-    assert!(
-        request["latency_ms"]
-            .as_f64()
-            .is_some_and(|latency| latency >= 0.0),
-        "{request}"
     );
 }
 
@@ -223,7 +173,7 @@ async fn the_binary_connects_with_postgres_variables_and_a_password_file() {
         .spawn()
         .unwrap();
     binary::wait_until_healthy(BINARY, port).await;
-    assert!(get_root(port).contains(r#"{"service":"api-service""#));
+    assert!(binary::http_get(port, "/", None).contains(r#"{"service":"api-service""#));
     let status = signal_and_wait(&mut child, "TERM");
     std::fs::remove_file(password_file).unwrap();
     assert!(status.success(), "{status}");

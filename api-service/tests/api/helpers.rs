@@ -1,13 +1,11 @@
 //! api-service under test, on a fresh database, called through its router without a socket.
 
-use std::{ops::Deref, time::Duration};
+use std::ops::Deref;
 
-use api_service::{AppState, config::DatabaseConfig, db};
+use api_service::{AppState, config::DatabaseConfig, postgres};
 use axum::http::{Method, StatusCode};
 use shared::server::ServerConfig;
 use test_support::{http::TestRouter, postgres::TestDatabase};
-
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub struct TestApp {
     router: TestRouter,
@@ -24,23 +22,14 @@ impl Deref for TestApp {
     }
 }
 
-pub fn server_config() -> ServerConfig {
-    ServerConfig {
-        port: 0,
-        request_timeout: Duration::from_secs(10),
-        body_limit: BODY_LIMIT,
-    }
-}
-
 impl TestApp {
     pub async fn spawn() -> Self {
         let database = TestDatabase::create().await;
-        let pool = db::pool(&DatabaseConfig {
-            connect: database.connect_options(),
+        let pool = postgres::pool(&DatabaseConfig {
             max_connections: 20,
-            acquire_timeout: Duration::from_secs(2),
+            ..DatabaseConfig::new(database.connect_options())
         });
-        db::prepare(&pool)
+        postgres::prepare(&pool)
             .await
             .expect("migrations apply to a fresh database");
         Self::new(pool, Some(database))
@@ -52,7 +41,7 @@ impl TestApp {
     }
 
     fn new(pool: sqlx::PgPool, database: Option<TestDatabase>) -> Self {
-        let router = api_service::app(AppState { pool: pool.clone() }, &server_config());
+        let router = api_service::app(AppState { pool: pool.clone() }, &ServerConfig::new(0));
         Self {
             router: TestRouter::new(router),
             pool,

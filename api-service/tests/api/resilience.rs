@@ -2,18 +2,22 @@
 
 use std::time::{Duration, Instant};
 
-use api_service::{config::DatabaseConfig, db};
-use axum::http::{Method, StatusCode};
+use api_service::{config::DatabaseConfig, postgres};
+use axum::{
+    body::Body,
+    http::{Method, Request, StatusCode},
+};
 use serde_json::json;
-use test_support::postgres::PostgresServer;
+use shared::telemetry::{self, LogFormat, TelemetryConfig};
+use test_support::{logs::LogCapture, postgres::PostgresServer};
 
 use crate::helpers::TestApp;
 
 fn pool_for(server: &PostgresServer) -> sqlx::PgPool {
-    db::pool(&DatabaseConfig {
-        connect: server.connect_options(),
+    postgres::pool(&DatabaseConfig {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(1),
+        ..DatabaseConfig::new(server.connect_options())
     })
 }
 
@@ -21,7 +25,7 @@ fn pool_for(server: &PostgresServer) -> sqlx::PgPool {
 async fn the_database_going_down_answers_503_and_the_service_recovers_when_it_returns() {
     let server = PostgresServer::start();
     let pool = pool_for(&server);
-    db::prepare(&pool).await.unwrap();
+    postgres::prepare(&pool).await.unwrap();
     let app = TestApp::on_pool(pool);
     let id = app.create_task("survives the outage").await;
 
@@ -83,7 +87,7 @@ async fn start_up_waits_for_a_database_that_is_down_then_migrates() {
     let pool = pool_for(&server);
     let prepare = tokio::spawn({
         let pool = pool.clone();
-        async move { db::prepare(&pool).await }
+        async move { postgres::prepare(&pool).await }
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
@@ -99,4 +103,51 @@ async fn start_up_waits_for_a_database_that_is_down_then_migrates() {
         .expect("migrations apply once the database is back");
     let app = TestApp::on_pool(pool);
     assert_eq!(app.get("/tasks").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_outage_is_logged_with_what_the_database_did_under_the_request_id() {
+    let capture = LogCapture::default();
+    let json = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+    let _logging =
+        tracing::dispatcher::set_default(&telemetry::subscriber(json, capture.clone(), false));
+    let server = PostgresServer::start();
+    let pool = pool_for(&server);
+    postgres::prepare(&pool).await.unwrap();
+    let app = TestApp::on_pool(pool);
+    server.stop();
+
+    let request = Request::get("/tasks")
+        .header("x-request-id", "outage-42")
+        .body(Body::empty())
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(
+        (reply.status, reply.error()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable, try again shortly"
+        ),
+        "the client learns nothing of the internals"
+    );
+    assert_eq!(reply.header("x-request-id"), "outage-42");
+
+    // sqlx may log its own lines about the broken connections; ours are these two.
+    let lines = capture.of_request("outage-42");
+    let line = |message: &str| {
+        lines
+            .iter()
+            .find(|line| line["message"] == message)
+            .unwrap_or_else(|| panic!("no line {message:?} in {lines:#?}"))
+    };
+    assert_eq!(
+        line("answered 503: a dependency is unavailable")["error"],
+        "no database connection within 1s: a new connection failed: \
+         error communicating with database: Connection refused (os error 111)"
+    );
+    let access = line("request");
+    assert_eq!(
+        (&access["path"], &access["status"]),
+        (&json!("/tasks"), &json!(503))
+    );
 }

@@ -1,4 +1,5 @@
-//! The `db-service` binary itself: configuration errors and stopping on SIGTERM.
+//! The `db-service` binary itself: configuration errors, the `healthcheck` self-probe, and
+//! stopping on SIGTERM.
 
 use std::process::{Command, Stdio};
 
@@ -28,18 +29,24 @@ fn configuration_errors_exit_with_status_2_naming_the_variable() {
         ),
     ] {
         let output = binary::output(db_service().envs(env));
-        assert_eq!(output.status.code(), Some(2), "{output:?}");
-        assert_eq!(
-            String::from_utf8_lossy(&output.stderr).trim_end(),
-            format!("db-service: configuration error: {line}")
-        );
+        binary::assert_config_error(&output, "db-service", line);
     }
     let output = binary::output(db_service().env("REDIS_URL", "http://localhost"));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .starts_with("db-service: configuration error: REDIS_URL: not a Redis URL")
+    binary::assert_config_error(
+        &output,
+        "db-service",
+        "REDIS_URL: not a Redis URL: Redis URL did not parse - InvalidClientConfig",
     );
+}
+
+#[test]
+fn the_healthcheck_fails_with_status_1_when_nothing_listens() {
+    binary::assert_unhealthy_when_nothing_listens(BINARY, "db-service");
+}
+
+#[test]
+fn an_unknown_argument_prints_the_usage() {
+    binary::assert_usage_on_unknown_argument(BINARY, "db-service");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! db-service under test, on its own key prefix, called through its router without a socket.
 
-use std::{ops::Deref, time::Duration};
+use std::ops::Deref;
 
 use db_service::{AppState, Counters, config::RedisConfig};
 use shared::server::ServerConfig;
@@ -21,20 +21,17 @@ impl Deref for TestApp {
 
 pub fn redis_config(url: &str, key_prefix: &str) -> RedisConfig {
     RedisConfig {
-        client: redis::Client::open(url).unwrap(),
         key_prefix: key_prefix.to_owned(),
-        timeout: Duration::from_secs(1),
+        ..RedisConfig::new(redis::Client::open(url).unwrap())
     }
 }
 
 pub async fn app_for(config: &RedisConfig) -> TestRouter {
     let counters = Counters::connect(config).await;
-    let server = ServerConfig {
-        port: 0,
-        request_timeout: Duration::from_secs(10),
-        body_limit: 64 * 1024,
-    };
-    TestRouter::new(db_service::app(AppState { counters }, &server))
+    TestRouter::new(db_service::app(
+        AppState { counters },
+        &ServerConfig::new(0),
+    ))
 }
 
 impl TestApp {

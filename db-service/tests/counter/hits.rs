@@ -111,29 +111,27 @@ async fn keys_of_1_to_64_allowed_characters_are_accepted() {
 async fn any_other_key_is_rejected_with_400_on_every_route() {
     let app = TestApp::spawn().await;
     let too_long = "k".repeat(65);
-    for key in [
-        too_long.as_str(),
-        "a%20b",
-        "%C3%A9",
-        "a%2Fb",
-        "a*",
-        "%7Bx%7D",
-        "a%00",
+    for (key, decoded) in [
+        (too_long.as_str(), too_long.as_str()),
+        ("a%20b", "a b"),
+        ("%C3%A9", "é"),
+        ("a%2Fb", "a/b"),
+        ("a*", "a*"),
+        ("%7Bx%7D", "{x}"),
+        ("a%00", "a\0"),
     ] {
         for method in [Method::GET, Method::POST, Method::DELETE] {
             let reply = app.call(method.clone(), &format!("/hits/{key}")).await;
             assert_eq!(
-                reply.status,
-                StatusCode::BAD_REQUEST,
-                "{method} {key}: {}",
-                reply.text()
-            );
-            assert!(
-                reply.error().ends_with(
-                    "is not a counter key: use 1 to 64 characters of A-Z a-z 0-9 . _ : -"
+                (reply.status, reply.error()),
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "{decoded:?} is not a counter key: use 1 to 64 characters of A-Z a-z 0-9 . _ : -"
+                    )
+                    .as_str()
                 ),
-                "{}",
-                reply.error()
+                "{method} {key}"
             );
         }
     }

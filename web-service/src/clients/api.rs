@@ -1,61 +1,40 @@
 //! api-service, as the pages use it.
 
+use reqwest::Method;
 use shared::api::{Task, TaskInput};
 
-use super::{BackendError, checked, json};
+use super::{BackendError, Caller};
 
-const NAME: &str = "api-service";
+pub const NAME: &str = "api-service";
 
+/// api-service, called on behalf of one request.
 #[derive(Debug, Clone)]
-pub struct ApiClient {
-    http: reqwest::Client,
-    base_url: String,
-}
+pub struct ApiClient(pub Caller);
 
 impl ApiClient {
-    pub fn new(http: reqwest::Client, base_url: String) -> Self {
-        Self { http, base_url }
-    }
-
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The first 1000 tasks, the most one page lists.
     pub async fn list(&self) -> Result<Vec<Task>, BackendError> {
-        let response = self
-            .http
-            .get(format!("{}/tasks?limit=1000", self.base_url))
-            .send()
-            .await;
-        json(NAME, checked(NAME, response).await?).await
+        self.0
+            .json(self.0.request(Method::GET, "/tasks?limit=1000"))
+            .await
     }
 
     pub async fn create(&self, input: &TaskInput) -> Result<Task, BackendError> {
-        let response = self
-            .http
-            .post(format!("{}/tasks", self.base_url))
-            .json(input)
-            .send()
-            .await;
-        json(NAME, checked(NAME, response).await?).await
+        self.0
+            .json(self.0.request(Method::POST, "/tasks").json(input))
+            .await
     }
 
     pub async fn complete(&self, id: i64) -> Result<Task, BackendError> {
-        let response = self
-            .http
-            .put(format!("{}/tasks/{id}/complete", self.base_url))
-            .send()
-            .await;
-        json(NAME, checked(NAME, response).await?).await
+        let path = format!("/tasks/{id}/complete");
+        self.0.json(self.0.request(Method::PUT, &path)).await
     }
 
     pub async fn delete(&self, id: i64) -> Result<(), BackendError> {
-        let response = self
-            .http
-            .delete(format!("{}/tasks/{id}", self.base_url))
-            .send()
-            .await;
-        checked(NAME, response).await.map(drop)
+        let path = format!("/tasks/{id}");
+        self.0
+            .send(self.0.request(Method::DELETE, &path))
+            .await
+            .map(drop)
     }
 }

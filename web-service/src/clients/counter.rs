@@ -1,45 +1,28 @@
 //! db-service, as the pages use it.
 
+use reqwest::Method;
 use shared::api::Hits;
 
-use super::{BackendError, checked, json};
+use super::{BackendError, Caller};
 
-const NAME: &str = "db-service";
+pub const NAME: &str = "db-service";
 
+/// db-service, called on behalf of one request.
 #[derive(Debug, Clone)]
-pub struct CounterClient {
-    http: reqwest::Client,
-    base_url: String,
-}
+pub struct CounterClient(pub Caller);
 
 impl CounterClient {
-    pub fn new(http: reqwest::Client, base_url: String) -> Self {
-        Self { http, base_url }
-    }
-
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// Counts one hit on `key` and returns the new count.
     pub async fn hit(&self, key: &str) -> Result<i64, BackendError> {
-        let response = self
-            .http
-            .post(format!("{}/hits/{key}", self.base_url))
-            .send()
-            .await;
-        let hits: Hits = json(NAME, checked(NAME, response).await?).await?;
+        let path = format!("/hits/{key}");
+        let hits: Hits = self.0.json(self.0.request(Method::POST, &path)).await?;
         Ok(hits.hits)
     }
 
     /// The count of `key`, without counting a hit.
     pub async fn get(&self, key: &str) -> Result<i64, BackendError> {
-        let response = self
-            .http
-            .get(format!("{}/hits/{key}", self.base_url))
-            .send()
-            .await;
-        let hits: Hits = json(NAME, checked(NAME, response).await?).await?;
+        let path = format!("/hits/{key}");
+        let hits: Hits = self.0.json(self.0.request(Method::GET, &path)).await?;
         Ok(hits.hits)
     }
 }

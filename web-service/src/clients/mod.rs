@@ -1,14 +1,23 @@
-//! HTTP clients for the backends, sharing one `reqwest::Client` (one connection pool) and one
-//! way of turning what went wrong into something a page can show.
+//! HTTP clients for the backends: one `reqwest::Client` (one connection pool) for both, calls
+//! that carry the `x-request-id` of the request being served, and one way of turning what went
+//! wrong into something a page can show and a log line that says why.
 
 pub mod api;
 pub mod counter;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use reqwest::{Response, StatusCode};
+use axum::http::HeaderValue;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Serialize;
-use shared::api::{ErrorBody, Readiness};
+use shared::{
+    access_log,
+    api::{ErrorBody, Readiness},
+    error, request_id,
+};
 
 /// The one HTTP client of the service. Every call gives up after `timeout`, connecting
 /// included, so a backend that hangs costs a page at most that long.
@@ -21,74 +30,172 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .expect("a client without TLS or proxies always builds")
 }
 
+/// One backend: its name, where it answers, and the shared client.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    name: &'static str,
+    base_url: Arc<str>,
+    http: reqwest::Client,
+}
+
+impl Backend {
+    pub fn new(name: &'static str, base_url: &str, http: reqwest::Client) -> Self {
+        Self {
+            name,
+            base_url: base_url.into(),
+            http,
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// This backend as the request with `request_id` calls it.
+    pub fn for_request(&self, request_id: Option<HeaderValue>) -> Caller {
+        Caller {
+            backend: self.clone(),
+            request_id,
+        }
+    }
+}
+
+/// A backend, called on behalf of one request: every call sends that request's id, so the
+/// backend's log lines for it carry the same id as web-service's.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    backend: Backend,
+    request_id: Option<HeaderValue>,
+}
+
+impl Caller {
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self
+            .backend
+            .http
+            .request(method, format!("{}{path}", self.backend.base_url));
+        match &self.request_id {
+            Some(id) => request.header(request_id::HEADER, id.clone()),
+            None => request,
+        }
+    }
+
+    /// Sends the request; a 2xx answer is passed on, anything else is a [`BackendError`].
+    async fn send(&self, request: RequestBuilder) -> Result<Response, BackendError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.unavailable(Outage::NoAnswer(error)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let message = response
+            .json::<ErrorBody>()
+            .await
+            .ok()
+            .map(|body| body.error);
+        if status.is_client_error() {
+            let message = message
+                .unwrap_or_else(|| format!("{} refused the request ({status})", self.backend.name));
+            return Err(BackendError::Rejected { status, message });
+        }
+        Err(self.unavailable(Outage::Failed {
+            status,
+            message: message.unwrap_or_else(|| "no error message".to_owned()),
+        }))
+    }
+
+    /// Sends the request and decodes a 2xx body; a body of the wrong shape means the backend
+    /// is not the expected one.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<T, BackendError> {
+        self.send(request)
+            .await?
+            .json()
+            .await
+            .map_err(|error| self.unavailable(Outage::UnexpectedAnswer(error)))
+    }
+
+    /// The error for a backend that did not serve the call, logged with its causes inside the
+    /// span of the request being served: the page degrades, the log says why.
+    fn unavailable(&self, cause: Outage) -> BackendError {
+        let error = BackendError::Unavailable {
+            backend: self.backend.name,
+            cause,
+        };
+        tracing::warn!(
+            backend = self.backend.name,
+            error = error::chain(&error),
+            "backend call failed, the page degrades"
+        );
+        error
+    }
+
+    /// Asks `/ready` and times the round trip.
+    pub async fn readiness(&self) -> BackendStatus {
+        let started = Instant::now();
+        let detail = match self
+            .json::<Readiness>(self.request(Method::GET, "/ready"))
+            .await
+        {
+            Ok(readiness) if readiness.ready => None,
+            Ok(readiness) => Some(readiness.error.unwrap_or_else(|| "not ready".to_owned())),
+            Err(BackendError::Unavailable { cause, .. }) => Some(cause.summary()),
+            Err(BackendError::Rejected { message, .. }) => Some(message),
+        };
+        BackendStatus {
+            name: self.backend.name,
+            url: self.backend.base_url.to_string(),
+            ready: detail.is_none(),
+            detail: detail.unwrap_or_else(|| "ready".to_owned()),
+            round_trip_ms: access_log::milliseconds(started.elapsed()),
+        }
+    }
+}
+
 /// Why a backend call did not give what the page asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    /// Not reachable, too slow, or answering 5xx: the page degrades.
-    #[error("{backend} is unavailable: {detail}")]
+    /// Not reachable, too slow, answering 5xx or nonsense: the page degrades.
+    #[error("{backend} is unavailable")]
     Unavailable {
         backend: &'static str,
-        detail: String,
+        #[source]
+        cause: Outage,
     },
     /// A 4xx with the backend's message for a human: the page shows it.
     #[error("{message}")]
     Rejected { status: StatusCode, message: String },
 }
 
-impl BackendError {
-    fn unavailable(backend: &'static str, detail: impl Into<String>) -> Self {
-        let error = Self::Unavailable {
-            backend,
-            detail: detail.into(),
-        };
-        tracing::warn!(%error, "backend call failed");
-        error
-    }
+/// How a backend failed a call.
+#[derive(Debug, thiserror::Error)]
+pub enum Outage {
+    /// Refused, unreachable or too slow: reqwest's error says which.
+    #[error("no answer")]
+    NoAnswer(#[source] reqwest::Error),
+    /// A 5xx, with the backend's error message.
+    #[error("it answered {status}: {message}")]
+    Failed { status: StatusCode, message: String },
+    #[error("its answer is not what web-service expects")]
+    UnexpectedAnswer(#[source] reqwest::Error),
 }
 
-/// Passes a 2xx response through; turns anything else into a [`BackendError`].
-async fn checked(
-    backend: &'static str,
-    response: Result<Response, reqwest::Error>,
-) -> Result<Response, BackendError> {
-    let response =
-        response.map_err(|error| BackendError::unavailable(backend, describe(&error)))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    if status.is_client_error() {
-        let message = match response.json::<ErrorBody>().await {
-            Ok(body) => body.error,
-            Err(_) => format!("{backend} refused the request ({status})"),
-        };
-        return Err(BackendError::Rejected { status, message });
-    }
-    Err(BackendError::unavailable(
-        backend,
-        format!("answered {status}"),
-    ))
-}
-
-/// Decodes a 2xx body; a body of the wrong shape means the backend is not the expected one.
-async fn json<T: serde::de::DeserializeOwned>(
-    backend: &'static str,
-    response: Response,
-) -> Result<T, BackendError> {
-    response
-        .json()
-        .await
-        .map_err(|error| BackendError::unavailable(backend, format!("unexpected answer: {error}")))
-}
-
-/// reqwest's Display of an error is terse ("error sending request"); say what kind it was.
-fn describe(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection refused or unreachable"
-    } else {
-        "request failed"
+impl Outage {
+    /// A few words for the status page.
+    fn summary(&self) -> String {
+        match self {
+            Self::NoAnswer(error) if error.is_timeout() => "timed out".to_owned(),
+            Self::NoAnswer(error) if error.is_connect() => {
+                "connection refused or unreachable".to_owned()
+            }
+            Self::NoAnswer(_) => "request failed".to_owned(),
+            Self::Failed { message, .. } => message.clone(),
+            Self::UnexpectedAnswer(_) => "unexpected answer to /ready".to_owned(),
+        }
     }
 }
 
@@ -102,32 +209,4 @@ pub struct BackendStatus {
     pub detail: String,
     /// How long `GET /ready` took, answer or not.
     pub round_trip_ms: f64,
-}
-
-/// Asks `{base_url}/ready` and times the round trip.
-pub async fn readiness(
-    http: &reqwest::Client,
-    name: &'static str,
-    base_url: &str,
-) -> BackendStatus {
-    let started = Instant::now();
-    let answer = http.get(format!("{base_url}/ready")).send().await;
-    let (ready, detail) = match answer {
-        Err(error) => (false, describe(&error).to_owned()),
-        Ok(response) => match response.json::<Readiness>().await {
-            Ok(readiness) if readiness.ready => (true, "ready".to_owned()),
-            Ok(readiness) => (
-                false,
-                readiness.error.unwrap_or_else(|| "not ready".to_owned()),
-            ),
-            Err(_) => (false, "unexpected answer to /ready".to_owned()),
-        },
-    };
-    BackendStatus {
-        name,
-        url: base_url.to_owned(),
-        ready,
-        detail,
-        round_trip_ms: (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
-    }
 }

@@ -1,9 +1,11 @@
 //! `/` and its forms. Each form posts here, the handler calls api-service and answers with a
 //! 303 redirect back to `/` (post/redirect/get): reloading the page never posts twice.
 
+use std::{convert::Infallible, sync::Arc};
+
 use axum::{
-    extract::State,
-    http::StatusCode,
+    extract::FromRequestParts,
+    http::{StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use shared::{
@@ -12,13 +14,14 @@ use shared::{
 };
 
 use crate::{
+    build_info::BuildInfo,
     clients::BackendError,
-    state::AppState,
+    state::{AppState, Backends},
     templates::{self, HomePage, TaskForm, TaskView},
 };
 
 /// The db-service counter of home page views.
-pub const VIEWS_KEY: &str = "web:home";
+const VIEWS_KEY: &str = "web:home";
 
 /// Whether showing the page counts as a view: a form re-shown with an error is not one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +30,27 @@ enum Visit {
     Redisplay,
 }
 
-pub async fn show(State(state): State<AppState>) -> Response {
+/// What every rendering of `/` needs: the build for the footer, and the backends as this
+/// request calls them.
+pub struct Page {
+    build: Arc<BuildInfo>,
+    backends: Backends,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(Self {
+            build: Arc::clone(&state.build),
+            backends: Backends::from_request_parts(parts, state).await?,
+        })
+    }
+}
+
+pub async fn show(page: Page) -> Response {
     home(
-        &state,
+        &page,
         Visit::View,
         StatusCode::OK,
         TaskForm::default(),
@@ -38,26 +59,26 @@ pub async fn show(State(state): State<AppState>) -> Response {
     .await
 }
 
-pub async fn add(State(state): State<AppState>, Form(form): Form<TaskForm>) -> Response {
+pub async fn add(page: Page, Form(form): Form<TaskForm>) -> Response {
     let input = TaskInput {
         title: form.title.clone(),
         description: Some(form.description.clone()).filter(|text| !text.is_empty()),
     };
-    match state.api.create(&input).await {
+    match page.backends.api.create(&input).await {
         Ok(_) => Redirect::to("/").into_response(),
-        Err(error) => refused(&state, &error, "your task was not saved", form).await,
+        Err(error) => refused(&page, &error, "your task was not saved", form).await,
     }
 }
 
-pub async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn complete(page: Page, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return invalid_id(&state).await;
+        return invalid_id(&page).await;
     };
-    match state.api.complete(id).await {
+    match page.backends.api.complete(id).await {
         Ok(_) => Redirect::to("/").into_response(),
         Err(error) => {
             refused(
-                &state,
+                &page,
                 &error,
                 "the task was not completed",
                 TaskForm::default(),
@@ -67,11 +88,11 @@ pub async fn complete(State(state): State<AppState>, Path(id): Path<String>) -> 
     }
 }
 
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn delete(page: Page, Path(id): Path<String>) -> Response {
     let Some(id) = parse_id(&id) else {
-        return invalid_id(&state).await;
+        return invalid_id(&page).await;
     };
-    match state.api.delete(id).await {
+    match page.backends.api.delete(id).await {
         // Deleting what is already gone reaches the state the user asked for.
         Ok(())
         | Err(BackendError::Rejected {
@@ -80,7 +101,7 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
         }) => Redirect::to("/").into_response(),
         Err(error) => {
             refused(
-                &state,
+                &page,
                 &error,
                 "the task was not deleted",
                 TaskForm::default(),
@@ -93,21 +114,22 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// Renders `/`, asking both backends in parallel; a backend that fails leaves its part of the
 /// page marked unavailable and the page still answers.
 async fn home(
-    state: &AppState,
+    page: &Page,
     visit: Visit,
     status: StatusCode,
     form: TaskForm,
     error: Option<String>,
 ) -> Response {
+    let counter = &page.backends.counter;
     let views = async {
         match visit {
-            Visit::View => state.counter.hit(VIEWS_KEY).await,
-            Visit::Redisplay => state.counter.get(VIEWS_KEY).await,
+            Visit::View => counter.hit(VIEWS_KEY).await,
+            Visit::Redisplay => counter.get(VIEWS_KEY).await,
         }
     };
-    let (views, tasks) = tokio::join!(views, state.api.list());
+    let (views, tasks) = tokio::join!(views, page.backends.api.list());
     let page = HomePage {
-        build: &state.build,
+        build: &page.build,
         views: views.ok(),
         tasks: tasks
             .ok()
@@ -121,7 +143,7 @@ async fn home(
 /// The page again, with what went wrong and the user's input: the API's own words and status
 /// for a refusal, 503 for an outage.
 async fn refused(
-    state: &AppState,
+    page: &Page,
     error: &BackendError,
     what_happened: &str,
     form: TaskForm,
@@ -133,7 +155,7 @@ async fn refused(
             format!("Tasks are unavailable right now, so {what_happened}. Try again in a moment."),
         ),
     };
-    home(state, Visit::Redisplay, status, form, Some(message)).await
+    home(page, Visit::Redisplay, status, form, Some(message)).await
 }
 
 fn capitalise(message: &str) -> String {
@@ -148,10 +170,10 @@ fn parse_id(text: &str) -> Option<i64> {
     text.parse().ok().filter(|id| *id > 0)
 }
 
-async fn invalid_id(state: &AppState) -> Response {
+async fn invalid_id(page: &Page) -> Response {
     let message = "That is not a task of this list.".to_owned();
     home(
-        state,
+        page,
         Visit::Redisplay,
         StatusCode::BAD_REQUEST,
         TaskForm::default(),

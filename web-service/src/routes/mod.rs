@@ -20,8 +20,6 @@ use crate::{
     templates::{self, NotFoundPage},
 };
 
-pub use home::VIEWS_KEY;
-
 /// All routes, without the shared middleware (see [`crate::app`]).
 pub fn router(state: AppState, assets: &AssetsConfig) -> Router {
     let pages = Router::new()

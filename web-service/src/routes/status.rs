@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::{
     build_info::BuildInfo,
     clients::BackendStatus,
-    state::AppState,
+    state::{AppState, Backends},
     templates::{self, StatusPage},
 };
 
@@ -16,8 +16,8 @@ pub struct Status {
     pub build: BuildInfo,
 }
 
-pub async fn page(State(state): State<AppState>) -> Response {
-    let backends = state.backends().await;
+pub async fn page(State(state): State<AppState>, backends: Backends) -> Response {
+    let backends = backends.statuses().await;
     let page = StatusPage {
         build: &state.build,
         backends: &backends,
@@ -25,9 +25,9 @@ pub async fn page(State(state): State<AppState>) -> Response {
     templates::render(StatusCode::OK, &page)
 }
 
-pub async fn json(State(state): State<AppState>) -> Json<Status> {
+pub async fn json(State(state): State<AppState>, backends: Backends) -> Json<Status> {
     Json(Status {
-        backends: state.backends().await,
+        backends: backends.statuses().await,
         build: (*state.build).clone(),
     })
 }

@@ -1,9 +1,8 @@
 //! api-service and db-service, served on loopback ports the tests can stop and restart.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use axum::Router;
-use shared::server::ServerConfig;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// A backend serving a router on a fixed loopback port.
@@ -70,12 +69,4 @@ pub async fn black_hole() -> String {
         }
     });
     url
-}
-
-pub fn server_config() -> ServerConfig {
-    ServerConfig {
-        port: 0,
-        request_timeout: Duration::from_secs(10),
-        body_limit: 64 * 1024,
-    }
 }

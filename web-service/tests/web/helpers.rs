@@ -3,7 +3,10 @@
 
 use std::{ops::Deref, path::PathBuf, time::Duration};
 
+use api_service::config::DatabaseConfig;
 use axum::http::{Method, StatusCode, header};
+use db_service::config::RedisConfig;
+use shared::server::ServerConfig;
 use test_support::{
     http::{Reply, TestRouter},
     postgres::TestDatabase,
@@ -15,7 +18,7 @@ use web_service::{
     config::{AssetsConfig, BackendsConfig},
 };
 
-use crate::backends::{Backend, server_config};
+use crate::backends::Backend;
 
 pub const BACKEND_TIMEOUT: Duration = Duration::from_millis(800);
 
@@ -24,7 +27,7 @@ pub struct Stack {
     pub api: Backend,
     pub counter: Backend,
     _database: TestDatabase,
-    _redis: TestRedis,
+    _redis: Option<TestRedis>,
 }
 
 impl Deref for Stack {
@@ -36,30 +39,36 @@ impl Deref for Stack {
 }
 
 impl Stack {
+    /// The stack on this test binary's PostgreSQL and Redis.
     pub async fn start() -> Self {
+        let redis = TestRedis::create();
+        let (url, prefix) = (redis.url().to_owned(), redis.prefix().to_owned());
+        Self::start_on_redis(&url, &prefix, Some(redis)).await
+    }
+
+    /// The stack with db-service on the Redis at `url`, such as a server the test stops.
+    pub async fn start_on_redis(url: &str, key_prefix: &str, redis: Option<TestRedis>) -> Self {
         let database = TestDatabase::create().await;
-        let pool = api_service::db::pool(&api_service::config::DatabaseConfig {
-            connect: database.connect_options(),
+        let pool = api_service::postgres::pool(&DatabaseConfig {
             max_connections: 5,
             acquire_timeout: Duration::from_secs(1),
+            ..DatabaseConfig::new(database.connect_options())
         });
-        api_service::db::prepare(&pool).await.unwrap();
+        api_service::postgres::prepare(&pool).await.unwrap();
         let api = Backend::start(api_service::app(
             api_service::AppState { pool },
-            &server_config(),
+            &ServerConfig::new(0),
         ))
         .await;
 
-        let redis = TestRedis::create();
-        let counters = db_service::Counters::connect(&db_service::config::RedisConfig {
-            client: redis::Client::open(redis.url()).unwrap(),
-            key_prefix: redis.prefix().to_owned(),
-            timeout: Duration::from_secs(1),
+        let counters = db_service::Counters::connect(&RedisConfig {
+            key_prefix: key_prefix.to_owned(),
+            ..RedisConfig::new(redis::Client::open(url).unwrap())
         })
         .await;
         let counter = Backend::start(db_service::app(
             db_service::AppState { counters },
-            &server_config(),
+            &ServerConfig::new(0),
         ))
         .await;
 
@@ -90,7 +99,7 @@ pub fn web_app(api_url: &str, counter_url: &str, assets: &AssetsConfig) -> TestR
     TestRouter::new(web_service::app(
         AppState::new(&backends, build),
         assets,
-        &server_config(),
+        &ServerConfig::new(0),
     ))
 }
 

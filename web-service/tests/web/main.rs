@@ -6,7 +6,9 @@
 
 mod assets;
 mod backends;
+mod binary;
 mod degraded;
 mod helpers;
 mod pages;
+mod request_ids;
 mod status;

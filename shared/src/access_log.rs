@@ -1,0 +1,58 @@
+//! One log line per request, inside a span that every other line of that request inherits.
+//!
+//! The span `request` carries `request_id`, `method` and `path`, so an error logged while the
+//! request is served says which request it belongs to. When the answer's head is ready, one
+//! line `request` adds `status` and `latency_ms`: a warning for a 5xx, debug for `/health`
+//! (probes arrive every few seconds and would drown real traffic), info otherwise.
+//! tower-http's `TraceLayer` calls these two; its own default lines are turned off.
+
+use std::time::Duration;
+
+use axum::http::{Request, Response};
+use tower_http::trace::{MakeSpan, OnResponse};
+use tracing::{Level, Span};
+
+use crate::request_id;
+
+/// Makes the span of each request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        let path = request.uri().path();
+        let request_id = request_id::of(request);
+        let method = request.method().as_str();
+        if path == "/health" {
+            tracing::debug_span!("request", request_id, method, path)
+        } else {
+            tracing::info_span!("request", request_id, method, path)
+        }
+    }
+}
+
+/// Writes the access-log line of each request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResponseLine;
+
+impl<B> OnResponse<B> for ResponseLine {
+    fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
+        let status = response.status().as_u16();
+        let latency_ms = milliseconds(latency);
+        if response.status().is_server_error() {
+            tracing::warn!(status, latency_ms, "request");
+        } else if span
+            .metadata()
+            .is_some_and(|span| *span.level() == Level::INFO)
+        {
+            tracing::info!(status, latency_ms, "request");
+        } else {
+            tracing::debug!(status, latency_ms, "request");
+        }
+    }
+}
+
+/// Milliseconds rounded to 10 µs: more digits are noise, and floats print them all.
+pub fn milliseconds(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 100_000.0).round() / 100.0
+}

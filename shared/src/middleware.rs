@@ -1,0 +1,236 @@
+//! The layers every service's routes run inside. From the outside in:
+//!
+//! 1. a received `x-request-id` that is not sane is dropped, then one is made when missing,
+//!    and it is copied onto the response;
+//! 2. the request's span and its access-log line ([`access_log`]);
+//! 3. a panicking handler is answered with a 500, and the server keeps serving;
+//! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503;
+//! 5. a body over `BODY_LIMIT_BYTES` is answered with a 413.
+
+use std::{any::Any, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use tower::util::MapRequestLayer;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{access_log, error::ApiError, request_id, server::ServerConfig};
+
+/// Wraps `routes` in the layers listed above.
+pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
+    routes
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            enforce_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(answer_panic))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(access_log::RequestSpan)
+                .on_request(())
+                .on_response(access_log::ResponseLine)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
+        .layer(MapRequestLayer::new(request_id::drop_if_insane))
+}
+
+async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    if let Ok(response) = tokio::time::timeout(limit, next.run(request)).await {
+        return response;
+    }
+    tracing::warn!(timeout = ?limit, "answered 503: the request took longer than REQUEST_TIMEOUT");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the request timed out").into_response()
+}
+
+/// The panic itself was logged, inside the request's span, by the hook `telemetry::init`
+/// installs.
+fn answer_panic(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::{body::Body, http::HeaderValue, routing::get};
+    use serde_json::Value;
+    use test_support::logs::LogCapture;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::telemetry::{self, LogFormat, TelemetryConfig};
+
+    fn app(routes: Router) -> Router {
+        let config = ServerConfig {
+            request_timeout: Duration::from_millis(100),
+            body_limit: 1024,
+            ..ServerConfig::new(0)
+        };
+        with_middleware(routes, &config)
+    }
+
+    async fn call(app: Router, request: Request) -> (StatusCode, Option<HeaderValue>, String) {
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let id = response.headers().get(request_id::HEADER).cloned();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, id, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn get_request(path: &str) -> Request {
+        Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    fn with_id(path: &str, id: &str) -> Request {
+        Request::get(path)
+            .header(request_id::HEADER, id)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_request_slower_than_the_timeout_is_answered_503_in_json() {
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "too late"
+            }),
+        );
+        let started = Instant::now();
+        let (status, _, body) = call(app(slow), get_request("/slow")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"error":"the request timed out"}"#
+            )
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    async fn panics() -> &'static str {
+        panic!("a bug in a handler")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_the_server_keeps_serving() {
+        let routes = Router::new()
+            .route("/panic", get(panics))
+            .route("/fine", get(|| async { "still here" }));
+        let app = app(routes);
+        let (status, _, body) = call(app.clone(), get_request("/panic")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"error":"internal server error"}"#
+            )
+        );
+        let (status, _, body) = call(app, get_request("/fine")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "still here"));
+    }
+
+    #[tokio::test]
+    async fn a_sane_request_id_is_returned_and_any_other_replaced_by_a_new_uuid() {
+        let app = app(Router::new().route("/", get(|| async { "ok" })));
+        let (_, kept, _) = call(app.clone(), with_id("/", "page-42")).await;
+        assert_eq!(kept.unwrap(), "page-42");
+
+        let mut made = Vec::new();
+        for request in [
+            get_request("/"),
+            with_id("/", "has spaces"),
+            with_id("/", &"x".repeat(129)),
+        ] {
+            let (_, id, _) = call(app.clone(), request).await;
+            let id = id.unwrap().to_str().unwrap().to_owned();
+            // A version-4 UUID: 8-4-4-4-12 hexadecimal digits.
+            let groups: Vec<usize> = id.split('-').map(str::len).collect();
+            assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
+            made.push(id);
+        }
+        made.dedup();
+        assert_eq!(made.len(), 3, "each request gets an id of its own");
+    }
+
+    #[tokio::test]
+    async fn every_json_line_of_a_request_carries_its_id_and_the_access_line_its_facts() {
+        let capture = LogCapture::default();
+        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+        let _logging = tracing::dispatcher::set_default(&telemetry::subscriber(
+            config,
+            capture.clone(),
+            false,
+        ));
+        let routes = Router::new().route(
+            "/tasks",
+            get(|| async {
+                let refused = std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "connection refused",
+                );
+                ApiError::unavailable("the database", &refused)
+            }),
+        );
+        let app = app(routes);
+        call(app.clone(), with_id("/tasks", "trace-me")).await;
+        call(app, with_id("/health", "probe")).await;
+
+        let lines = capture.lines();
+        for line in &lines {
+            for key in ["timestamp", "level", "target", "message"] {
+                assert!(line[key].is_string(), "no {key} in {line}");
+            }
+        }
+        let request = capture.of_request("trace-me");
+        let [cause, access] = request.as_slice() else {
+            panic!("expected the cause and the access line: {request:?}");
+        };
+        assert_eq!(
+            (&cause["level"], &cause["dependency"], &cause["error"]),
+            (
+                &Value::from("WARN"),
+                &Value::from("the database"),
+                &Value::from("connection refused")
+            )
+        );
+        assert_eq!(
+            (
+                &access["message"],
+                &access["level"],
+                &access["method"],
+                &access["path"],
+                &access["status"]
+            ),
+            (
+                &Value::from("request"),
+                &Value::from("WARN"),
+                &Value::from("GET"),
+                &Value::from("/tasks"),
+                &Value::from(503)
+            )
+        );
+        assert!(access["latency_ms"].as_f64().is_some(), "{access}");
+        assert!(
+            capture.of_request("probe").is_empty(),
+            "/health is logged at debug only"
+        );
+    }
+}

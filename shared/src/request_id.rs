@@ -1,0 +1,86 @@
+//! `x-request-id`: one id per request, the same in every service's log lines for that request.
+//!
+//! An id a client or another service sent is kept when it is sane, so one page load carries one
+//! id through web-service, api-service and db-service; otherwise a new UUID is made. The id is
+//! sent back on the response, recorded on the request's span (so on every log line written
+//! while the request is served), and web-service sends it on its calls to the backends.
+
+use axum::{
+    extract::Request,
+    http::{HeaderName, HeaderValue},
+};
+/// The id of the request being served, in its extensions.
+pub use tower_http::request_id::RequestId;
+
+/// The header, as most proxies, load balancers and tracing tools name it.
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The longest id kept from a client; UUIDs have 36 characters.
+pub const MAX_LENGTH: usize = 128;
+
+/// Whether a received id is kept: 1 to [`MAX_LENGTH`] visible ASCII characters. Anything else
+/// (control characters, spaces, non-ASCII, a megabyte) would end up in every log line.
+pub fn is_sane(id: &HeaderValue) -> bool {
+    let bytes = id.as_bytes();
+    (1..=MAX_LENGTH).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+}
+
+/// Removes a received id that is not sane, so that the next layer makes a new one.
+pub fn drop_if_insane(mut request: Request) -> Request {
+    let headers = request.headers_mut();
+    let sane =
+        headers.get_all(&HEADER).iter().count() == 1 && headers.get(&HEADER).is_some_and(is_sane);
+    if !sane {
+        headers.remove(&HEADER);
+    }
+    request
+}
+
+/// The request's id as text, for a span field; empty before an id was set.
+pub fn of(request: &Request<impl Sized>) -> &str {
+    request
+        .headers()
+        .get(&HEADER)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_1_to_128_visible_ascii_characters_are_sane() {
+        for id in [
+            "a",
+            "3f1c2a9e-5b7d-4c1e-9f0a-2b6d8e4c1a7f",
+            "req:42/web_home.v1",
+            &"x".repeat(128),
+        ] {
+            assert!(is_sane(&HeaderValue::from_str(id).unwrap()), "{id:?}");
+        }
+        for id in ["", "two words", "tab\there", &"x".repeat(129)] {
+            assert!(!is_sane(&HeaderValue::from_str(id).unwrap()), "{id:?}");
+        }
+        assert!(!is_sane(
+            &HeaderValue::from_bytes("ünï".as_bytes()).unwrap()
+        ));
+    }
+
+    #[test]
+    fn an_insane_or_repeated_id_is_dropped_and_a_sane_one_kept() {
+        let with_ids = |ids: &[&str]| {
+            let mut request = Request::new(axum::body::Body::empty());
+            for id in ids {
+                request
+                    .headers_mut()
+                    .append(&HEADER, HeaderValue::from_str(id).unwrap());
+            }
+            drop_if_insane(request)
+        };
+        assert_eq!(of(&with_ids(&["kept-1"])), "kept-1");
+        assert_eq!(of(&with_ids(&["has space"])), "");
+        assert_eq!(of(&with_ids(&["one", "two"])), "");
+        assert_eq!(of(&with_ids(&[])), "");
+    }
+}
