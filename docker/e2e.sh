@@ -42,13 +42,24 @@ fail() {
 home() { curl -s -m 10 "$url/"; }
 # home_as <request id>: the page, loaded with that x-request-id.
 home_as() { curl -s -m 10 -H "x-request-id: $1" "$url/"; }
+# log_lines <service> <request id>: the service's log lines with that id. A backend may still
+# be answering when the page is back (the page gives up on it after BACKEND_TIMEOUT), so this
+# waits up to 15 s for the first line.
+log_lines() {
+  local deadline=$((SECONDS + 15)) lines
+  until lines=$(compose logs --no-log-prefix "$1" 2>/dev/null | grep -F "$2"); do
+    [ $SECONDS -lt $deadline ] || return 0
+    sleep 1
+  done
+  printf '%s\n' "$lines"
+}
 # logged <service> <request id> [text]: whether a log line of the service has the id (and text).
-logged() { compose logs --no-log-prefix "$1" 2>/dev/null | grep -F "$2" | grep -qF "${3:-$2}"; }
+# (No `grep -q` after a pipe: it exits at the first match, and pipefail counts the SIGPIPE.)
+logged() { log_lines "$1" "$2" | grep -F "${3:-$2}" >/dev/null; }
 # logged_cause <service> <request id>: whether the service answered 503 under that id and logged
 # the error's causes on the line (JSON "error": in prod, error= in dev).
 logged_cause() {
-  compose logs --no-log-prefix "$1" 2>/dev/null | grep -F "$2" |
-    grep -F "answered 503: a dependency is unavailable" | grep -qE 'error(=|":)'
+  log_lines "$1" "$2" | grep -F "answered 503: a dependency is unavailable" | grep -E 'error(=|":)' >/dev/null
 }
 status_of() { curl -s -m 10 -o /dev/null -w '%{http_code}' "$@"; }
 views() { home | sed -n 's/.*viewed <strong>\([0-9]*\)<\/strong>.*/\1/p'; }

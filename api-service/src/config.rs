@@ -22,8 +22,10 @@ pub struct DatabaseConfig {
     pub connect: PgConnectOptions,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     pub max_connections: u32,
-    /// `DATABASE_ACQUIRE_TIMEOUT` (default `2s`): how long a request waits for a connection
-    /// before answering 503. Keep it below `REQUEST_TIMEOUT`.
+    /// `DATABASE_ACQUIRE_TIMEOUT` (default `1s`): how long a request waits for a connection
+    /// before answering 503. A failed wait adds a connection attempt of at most 0.5 s that
+    /// finds out why; keep both below the caller's timeout (web-service's `BACKEND_TIMEOUT`,
+    /// 2 s), or the caller gives up first and the cause is never logged.
     pub acquire_timeout: Duration,
 }
 
@@ -42,7 +44,7 @@ impl DatabaseConfig {
         Self {
             connect,
             max_connections: 10,
-            acquire_timeout: Duration::from_secs(2),
+            acquire_timeout: Duration::from_secs(1),
         }
     }
 
@@ -134,7 +136,7 @@ mod tests {
         );
         assert_eq!(
             format!("{config:?}"),
-            r#"DatabaseConfig { host: "db.internal", port: 6543, username: "tasks", database: Some("tasks"), max_connections: 10, acquire_timeout: 2s, .. }"#
+            r#"DatabaseConfig { host: "db.internal", port: 6543, username: "tasks", database: Some("tasks"), max_connections: 10, acquire_timeout: 1s, .. }"#
         );
         assert!(
             format!("{:?}", config.connect).contains("s3cret-pw"),

@@ -15,7 +15,7 @@ use crate::config::DatabaseConfig;
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// How long [`explain`] waits for its own connection attempt.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A pool that connects on first use, so creating it never fails. Each request waits at most
 /// `acquire_timeout` for a connection; a connection is checked before it is handed out, so

@@ -3,6 +3,8 @@
 //! One hash keeps `GET /hits` a single `HGETALL` instead of a `SCAN` over the keyspace, and
 //! `HINCRBY` increments atomically on the server: concurrent hits are never lost.
 
+use std::time::Duration;
+
 use redis::{
     Cmd, FromRedisValue, RedisError,
     aio::{ConnectionManager, ConnectionManagerConfig},
@@ -16,6 +18,7 @@ use crate::{config::RedisConfig, key::CounterKey};
 pub struct Counters {
     connection: ConnectionManager,
     hash: String,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Counters {
@@ -38,6 +41,7 @@ impl Counters {
         Self {
             connection,
             hash: format!("{}hits", config.key_prefix),
+            timeout: config.timeout,
         }
     }
 
@@ -76,32 +80,54 @@ impl Counters {
         self.run("PING", &redis::cmd("PING")).await
     }
 
+    /// Runs one command, bounded by `REDIS_TIMEOUT` as a whole: the connection manager's own
+    /// timeouts do not cover a reconnection still resolving the host name, which in a Compose
+    /// network with Redis stopped can take far longer than any client waits.
     async fn run<T: FromRedisValue>(
         &self,
         name: &'static str,
         command: &Cmd,
     ) -> Result<T, CommandError> {
-        command
-            .query_async(&mut self.connection.clone())
-            .await
-            .map_err(|source| CommandError { name, source })
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(self.timeout, command.query_async(&mut connection)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(CommandError {
+                name,
+                cause: Failure::Redis(error),
+            }),
+            Err(_) => Err(CommandError {
+                name,
+                cause: Failure::NoAnswer(self.timeout),
+            }),
+        }
     }
 }
 
-/// A Redis command that failed: which one, and redis's error (often only "broken pipe" or
-/// "Connection refused", which alone would not say what was being done).
+/// A Redis command that failed: which one, and why (redis's error alone, often "broken pipe"
+/// or "Connection refused", would not say what was being done).
 #[derive(Debug, thiserror::Error)]
 #[error("Redis command {name} failed")]
 pub struct CommandError {
     name: &'static str,
     #[source]
-    source: RedisError,
+    cause: Failure,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Redis(RedisError),
+    #[error("no answer within {0:?}")]
+    NoAnswer(Duration),
 }
 
 impl CommandError {
     /// Whether Redis cannot be reached right now (503), rather than a bug (500).
     pub fn is_unavailable(&self) -> bool {
-        let error = &self.source;
+        let error = match &self.cause {
+            Failure::NoAnswer(_) => return true,
+            Failure::Redis(error) => error,
+        };
         error.is_io_error()
             || error.is_timeout()
             || error.is_connection_dropped()
@@ -115,12 +141,13 @@ impl CommandError {
     }
 }
 
-/// Every wait is bounded by `config.timeout`, and a broken connection is retried once in the
-/// background: a request during an outage gets its error (a 503) instead of waiting for Redis.
+/// Each connection attempt and each answer is bounded by `config.timeout`, and a broken
+/// connection is retried once in the background: a request during an outage gets its error (a
+/// 503) instead of waiting for Redis.
 fn manager_config(config: &RedisConfig) -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Some(config.timeout))
         .set_response_timeout(Some(config.timeout))
         .set_number_of_retries(1)
-        .set_max_delay(std::time::Duration::from_millis(200))
+        .set_max_delay(Duration::from_millis(200))
 }

@@ -4,9 +4,10 @@
 //! request is served says which request it belongs to. When the answer's head is ready, one
 //! line `request` adds `status` and `latency_ms`: a warning for a 5xx, debug for `/health`
 //! (probes arrive every few seconds and would drown real traffic), info otherwise.
-//! tower-http's `TraceLayer` calls these two; its own default lines are turned off.
+//! tower-http's `TraceLayer` calls the first two; its own default lines are turned off. A
+//! client that goes away before the answer leaves no answer to log: [`AbandonWatch`] logs it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::{Request, Response};
 use tower_http::trace::{MakeSpan, OnResponse};
@@ -48,6 +49,43 @@ impl<B> OnResponse<B> for ResponseLine {
             tracing::info!(status, latency_ms, "request");
         } else {
             tracing::debug!(status, latency_ms, "request");
+        }
+    }
+}
+
+/// Watches a request from inside its span until it is answered. When the client closes the
+/// connection first, the server drops the request's future, so `TraceLayer` never sees an
+/// answer; dropping the watch unanswered then logs the access line with status 499 (nginx's
+/// "client closed request"): a request a backend's caller gave up on is in the log too.
+#[derive(Debug)]
+pub struct AbandonWatch {
+    span: Span,
+    started: Instant,
+    answered: bool,
+}
+
+impl AbandonWatch {
+    /// Starts watching the request whose span is the current one.
+    pub fn start() -> Self {
+        Self {
+            span: Span::current(),
+            started: Instant::now(),
+            answered: false,
+        }
+    }
+
+    pub fn answered(mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for AbandonWatch {
+    fn drop(&mut self) {
+        // Unwinding from a panicking handler: the panic is answered (500) and logged outside.
+        if !self.answered && !std::thread::panicking() {
+            let _entered = self.span.enter();
+            let latency_ms = milliseconds(self.started.elapsed());
+            tracing::warn!(status = 499, latency_ms, "request");
         }
     }
 }

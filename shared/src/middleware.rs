@@ -4,7 +4,8 @@
 //!    and it is copied onto the response;
 //! 2. the request's span and its access-log line ([`access_log`]);
 //! 3. a panicking handler is answered with a 500, and the server keeps serving;
-//! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503;
+//! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
+//!    left before the answer is logged with status 499;
 //! 5. a body over `BODY_LIMIT_BYTES` is answered with a 413.
 
 use std::{any::Any, time::Duration};
@@ -31,7 +32,7 @@ pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn_with_state(
             config.request_timeout,
-            enforce_timeout,
+            answer_in_time,
         ))
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(
@@ -48,12 +49,14 @@ pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
         .layer(MapRequestLayer::new(request_id::drop_if_insane))
 }
 
-async fn enforce_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    if let Ok(response) = tokio::time::timeout(limit, next.run(request)).await {
-        return response;
-    }
-    tracing::warn!(timeout = ?limit, "answered 503: the request took longer than REQUEST_TIMEOUT");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the request timed out").into_response()
+async fn answer_in_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let watch = access_log::AbandonWatch::start();
+    let answer = tokio::time::timeout(limit, next.run(request)).await;
+    watch.answered();
+    answer.unwrap_or_else(|_| {
+        tracing::warn!(timeout = ?limit, "answered 503: the request took longer than REQUEST_TIMEOUT");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the request timed out").into_response()
+    })
 }
 
 /// The panic itself was logged, inside the request's span, by the hook `telemetry::init`
@@ -231,6 +234,43 @@ mod tests {
         assert!(
             capture.of_request("probe").is_empty(),
             "/health is logged at debug only"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_client_leaves_before_the_answer_is_logged_with_status_499() {
+        let capture = LogCapture::default();
+        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+        let _logging = tracing::dispatcher::set_default(&telemetry::subscriber(
+            config,
+            capture.clone(),
+            false,
+        ));
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "too late"
+            }),
+        );
+        let call = app(slow).oneshot(with_id("/slow", "gone-away"));
+        // The client gives up: the server drops the future serving the request.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(30), call)
+                .await
+                .is_err()
+        );
+        let lines = capture.of_request("gone-away");
+        let [line] = lines.as_slice() else {
+            panic!("expected one access line: {lines:?}");
+        };
+        assert_eq!(
+            (&line["message"], &line["status"], &line["path"]),
+            (
+                &Value::from("request"),
+                &Value::from(499),
+                &Value::from("/slow")
+            )
         );
     }
 }
