@@ -100,6 +100,14 @@ mod tests {
         Request::get(path).body(Body::empty()).unwrap()
     }
 
+    /// The JSON log lines of this test's thread, captured until the guard is dropped.
+    fn json_logs() -> (LogCapture, tracing::dispatcher::DefaultGuard) {
+        let capture = LogCapture::default();
+        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+        let subscriber = telemetry::subscriber(config, capture.clone(), false);
+        (capture, tracing::dispatcher::set_default(&subscriber))
+    }
+
     fn with_id(path: &str, id: &str) -> Request {
         Request::get(path)
             .header(request_id::HEADER, id)
@@ -169,19 +177,14 @@ mod tests {
             assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
             made.push(id);
         }
+        made.sort();
         made.dedup();
         assert_eq!(made.len(), 3, "each request gets an id of its own");
     }
 
     #[tokio::test]
     async fn every_json_line_of_a_request_carries_its_id_and_the_access_line_its_facts() {
-        let capture = LogCapture::default();
-        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
-        let _logging = tracing::dispatcher::set_default(&telemetry::subscriber(
-            config,
-            capture.clone(),
-            false,
-        ));
+        let (capture, _logging) = json_logs();
         let routes = Router::new().route(
             "/tasks",
             get(|| async {
@@ -239,13 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_whose_client_leaves_before_the_answer_is_logged_with_status_499() {
-        let capture = LogCapture::default();
-        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
-        let _logging = tracing::dispatcher::set_default(&telemetry::subscriber(
-            config,
-            capture.clone(),
-            false,
-        ));
+        let (capture, _logging) = json_logs();
         let slow = Router::new().route(
             "/slow",
             get(|| async {

@@ -110,14 +110,10 @@ async fn use_the_page(session: &Session, url: &str, screenshot: Option<&str>) ->
     session
         .click(&session.find(Locator::Css(&delete)).await?)
         .await?;
-    session.find(Locator::Css("h1")).await?;
-    ensure!(
-        session
-            .find_now(Locator::Css(&format!("li#{id}")))
-            .await?
-            .is_none(),
-        "the deleted task is still listed"
-    );
+    session
+        .wait_until_gone(Locator::Css(&format!("li#{id}")))
+        .await
+        .context("the deleted task is still listed")?;
     println!("ok  the Delete button removed it");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use base64::Engine;
 use serde_json::{Value, json};
 
@@ -121,6 +121,20 @@ impl Session {
                 None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
+    }
+
+    /// Waits up to 5 s until the locator finds nothing: after a click that loads another page,
+    /// the old page (and what it showed) may still be there for a moment.
+    pub async fn wait_until_gone(&self, locator: Locator<'_>) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.find_now(locator).await?.is_some() {
+            ensure!(
+                Instant::now() < deadline,
+                "{locator:?} still matches after 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
     }
 
     /// The first element the locator finds right now, if any.
