@@ -71,7 +71,7 @@ mod tests {
 
     use axum::{body::Body, http::HeaderValue, routing::get};
     use serde_json::Value;
-    use test_support::logs::LogCapture;
+    use test_support::logs::{CaptureGuard, LogCapture};
     use tower::ServiceExt;
 
     use super::*;
@@ -101,11 +101,11 @@ mod tests {
     }
 
     /// The JSON log lines of this test's thread, captured until the guard is dropped.
-    fn json_logs() -> (LogCapture, tracing::dispatcher::DefaultGuard) {
-        let capture = LogCapture::default();
-        let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
-        let subscriber = telemetry::subscriber(config, capture.clone(), false);
-        (capture, tracing::dispatcher::set_default(&subscriber))
+    fn json_logs() -> (LogCapture, CaptureGuard) {
+        LogCapture::this_thread(|writer| {
+            let config = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+            telemetry::subscriber(config, writer, false)
+        })
     }
 
     fn with_id(path: &str, id: &str) -> Request {

@@ -107,10 +107,10 @@ async fn start_up_waits_for_a_database_that_is_down_then_migrates() {
 
 #[tokio::test]
 async fn an_outage_is_logged_with_what_the_database_did_under_the_request_id() {
-    let capture = LogCapture::default();
-    let json = TelemetryConfig::new("info", LogFormat::Json).unwrap();
-    let _logging =
-        tracing::dispatcher::set_default(&telemetry::subscriber(json, capture.clone(), false));
+    let (capture, _capturing) = LogCapture::this_thread(|writer| {
+        let json = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+        telemetry::subscriber(json, writer, false)
+    });
     let server = PostgresServer::start();
     let pool = pool_for(&server);
     postgres::prepare(&pool).await.unwrap();

@@ -7,17 +7,19 @@ use axum::{
 };
 use serde_json::{Value, json};
 use shared::telemetry::{self, LogFormat, TelemetryConfig};
-use test_support::{logs::LogCapture, redis::RedisServer};
+use test_support::{
+    logs::{CaptureGuard, LogCapture},
+    redis::RedisServer,
+};
 
 use crate::helpers::{Stack, views};
 
-/// The capture, installed for this test's thread: the three services log into it.
-fn capture_json_logs() -> (LogCapture, tracing::dispatcher::DefaultGuard) {
-    let capture = LogCapture::default();
-    let json = TelemetryConfig::new("info", LogFormat::Json).unwrap();
-    let guard =
-        tracing::dispatcher::set_default(&telemetry::subscriber(json, capture.clone(), false));
-    (capture, guard)
+/// The JSON lines this test's thread logs: the three services' lines, as they all run on it.
+fn capture_json_logs() -> (LogCapture, CaptureGuard) {
+    LogCapture::this_thread(|writer| {
+        let json = TelemetryConfig::new("info", LogFormat::Json).unwrap();
+        telemetry::subscriber(json, writer, false)
+    })
 }
 
 async fn load_home(stack: &Stack, request_id: &str) -> test_support::http::Reply {
