@@ -1,7 +1,7 @@
 //! The connection to PostgreSQL: the pool, the schema brought up to date at start-up, and what
 //! a failed query means (the database is down: 503; a bug: 500), with the cause the pool hides.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use sqlx::{
     ConnectOptions, Connection, PgPool,
@@ -31,20 +31,25 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
 /// Waits until PostgreSQL answers (retrying with backoff), then applies pending migrations.
 /// Several replicas starting at once are safe: the migrator takes an advisory lock.
 pub async fn prepare(pool: &PgPool) -> Result<(), MigrateError> {
-    shared::retry::with_backoff("postgres", || async {
-        match pool.acquire().await {
-            Ok(_) => Ok(()),
-            Err(error) => Err(explain(pool, error).await),
-        }
-    })
-    .await;
+    shared::retry::with_backoff("postgres", || run(pool, pool.acquire())).await;
     MIGRATOR.run(pool).await
 }
 
 /// Checks that a query runs, for `/ready`.
 pub async fn ping(pool: &PgPool) -> Result<(), QueryError> {
-    match sqlx::query("SELECT 1").execute(pool).await {
-        Ok(_) => Ok(()),
+    run(pool, sqlx::query("SELECT 1").execute(pool))
+        .await
+        .map(drop)
+}
+
+/// Runs one query (or connection request) on `pool`; a failure comes back with what the
+/// database did ([`explain`]).
+pub async fn run<T>(
+    pool: &PgPool,
+    query: impl Future<Output = sqlx::Result<T>>,
+) -> Result<T, QueryError> {
+    match query.await {
+        Ok(value) => Ok(value),
         Err(error) => Err(explain(pool, error).await),
     }
 }

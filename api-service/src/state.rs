@@ -22,10 +22,7 @@ impl AppState {
         &self,
         query: impl Future<Output = sqlx::Result<T>>,
     ) -> Result<T, QueryError> {
-        match query.await {
-            Ok(value) => Ok(value),
-            Err(error) => Err(postgres::explain(&self.pool, error).await),
-        }
+        postgres::run(&self.pool, query).await
     }
 }
 

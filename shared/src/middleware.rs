@@ -96,6 +96,17 @@ mod tests {
         (status, id, String::from_utf8(body.to_vec()).unwrap())
     }
 
+    /// `/slow` answers after 5 s, longer than the tests' timeout and patience.
+    fn slow() -> Router {
+        Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "too late"
+            }),
+        )
+    }
+
     fn get_request(path: &str) -> Request {
         Request::get(path).body(Body::empty()).unwrap()
     }
@@ -117,15 +128,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_slower_than_the_timeout_is_answered_503_in_json() {
-        let slow = Router::new().route(
-            "/slow",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                "too late"
-            }),
-        );
         let started = Instant::now();
-        let (status, _, body) = call(app(slow), get_request("/slow")).await;
+        let (status, _, body) = call(app(slow()), get_request("/slow")).await;
         assert_eq!(
             (status, body.as_str()),
             (
@@ -243,14 +247,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_whose_client_leaves_before_the_answer_is_logged_with_status_499() {
         let (capture, _logging) = json_logs();
-        let slow = Router::new().route(
-            "/slow",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                "too late"
-            }),
-        );
-        let call = app(slow).oneshot(with_id("/slow", "gone-away"));
+        let call = app(slow()).oneshot(with_id("/slow", "gone-away"));
         // The client gives up: the server drops the future serving the request.
         assert!(
             tokio::time::timeout(Duration::from_millis(30), call)

@@ -47,10 +47,6 @@ impl Backend {
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// This backend as the request with `request_id` calls it.
     pub fn for_request(&self, request_id: Option<HeaderValue>) -> Caller {
         Caller {
