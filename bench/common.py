@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MUSL = "x86_64-unknown-linux-musl"
-CONCURRENCY = 50
+CONCURRENCY = 32
 RUN_TIME_LIMIT = 180  # seconds: a load run that takes longer is stopped and reported as such
 OHA_VERSION = "1.16.0"
 
@@ -62,6 +62,25 @@ class Servers:
     def database_url(self, name):
         return self.urls["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
 
+    def pid(self, program):
+        """The pid of the server whose command is `program` (redis-server, postgres) and whose
+        command line names its port: its process tree is that server's CPU. (pg_ctl detaches
+        PostgreSQL, so it is not under throwaway-servers.)"""
+        url = self.urls["REDIS_URL" if program == "redis-server" else "DATABASE_URL"]
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        candidates = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and (entry / "comm").read_text().strip() == program:
+                    arguments = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    if f"-p {port} " in arguments or f":{port}" in arguments or f"--port {port}" in arguments:
+                        candidates.append(int(entry.name))
+            except OSError:
+                continue
+        if not candidates:
+            raise RuntimeError(f"no {program} on port {port}")
+        return min(candidates)
+
     @property
     def redis_url(self):
         return self.urls["REDIS_URL"]
@@ -95,6 +114,29 @@ def process_tree(pid):
     return tree
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of pid and its descendants, in seconds, from /proc."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(measure, **processes):
+    """Runs `measure` and adds, for each named process tree, its CPU time per request in µs:
+    what each part of a request costs on the shared cores, and so what bounds the rate."""
+    before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+    result = measure()
+    for name, pid in processes.items():
+        used = cpu_seconds(pid) - before[name]
+        result[f"{name}_cpu_us"] = round(used * 1e6 / result["sent"], 1)
+    return result
+
+
 def memory_mb(pid, field):
     """The sum of /proc/<pid>/status `field` (VmRSS, VmHWM) over the process tree, in MB."""
     total_kb = 0
@@ -109,15 +151,24 @@ def memory_mb(pid, field):
 
 
 class Service:
-    """A server process, timed from start until GET /health answers 200."""
+    """A server process, timed from start until GET /health answers 200. With `log_file`, its
+    stdout and stderr go there, as a container's go to Docker's json-file log: writing the log
+    is part of the cost measured. Without, they are discarded (the Python twins log nothing
+    per request)."""
 
-    def __init__(self, name, command, env, port, cwd=ROOT):
-        self.name, self.port = name, port
+    def __init__(self, name, command, env, port, cwd=ROOT, log_file=None):
+        self.name, self.port, self.log_file = name, port, log_file
         command = [part.replace("{port}", str(port)) for part in command]
+        output = subprocess.DEVNULL
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            output = log_file.open("w")
         started = time.monotonic()
         self.process = subprocess.Popen(
             command, cwd=cwd, env={**os.environ, **env, "PORT": str(port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        if log_file is not None:
+            output.close()  # the child holds its own descriptor
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as answer:
@@ -153,12 +204,14 @@ def load(url, requests, method="GET", body=None):
         command[1:1] = ["-T", "application/json", "-d", body]
     warm = [*command]
     warm[warm.index("-n") + 1] = str(min(2000, requests))
+    warm_requests = int(warm[warm.index("-n") + 1])
     subprocess.run(warm, check=True, capture_output=True, timeout=RUN_TIME_LIMIT)
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
                                        timeout=RUN_TIME_LIMIT).stdout)
     ok = sum(count for status, count in report["statusCodeDistribution"].items()
              if status.startswith("2"))
-    return {"requests": requests, "rps": round(report["summary"]["requestsPerSec"]),
+    return {"requests": requests, "sent": requests + warm_requests,
+            "rps": round(report["summary"]["requestsPerSec"]),
             "p50_ms": round(report["latencyPercentiles"]["p50"] * 1000, 2),
             "p99_ms": round(report["latencyPercentiles"]["p99"] * 1000, 2),
             "errors": requests - ok}
@@ -169,15 +222,17 @@ def interleaved(contenders, rounds):
     of each with the req/s of every round. On a shared machine throughput drifts by a quarter
     from one minute to the next: interleaving gives every contender the same drift, and the
     median drops a disturbed round."""
-    results = {label: [] for label, _, _ in contenders}
+    results = {(label, endpoint): [] for label, endpoint, _ in contenders}
+    if len(results) != len(contenders):
+        raise ValueError("two contenders share a label and an endpoint")
     for round_number in range(1, rounds + 1):
         log(f"round {round_number} of {rounds}")
-        for label, _, measure in contenders:
-            results[label].append(measure())
+        for label, endpoint, measure in contenders:
+            results[label, endpoint].append(measure())
     for label, endpoint, _ in contenders:
-        ordered = sorted(results[label], key=lambda result: result["rps"])
+        ordered = sorted(results[label, endpoint], key=lambda result: result["rps"])
         yield label, endpoint, {**ordered[len(ordered) // 2],
-                                "rps_rounds": [result["rps"] for result in results[label]]}
+                                "rps_rounds": [result["rps"] for result in results[label, endpoint]]}
 
 
 

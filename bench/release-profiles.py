@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Builds the three static (musl) binaries under several release profiles and prints their
 sizes, then what each profile costs in speed: db-service's POST /hits/x req/s against one
-throwaway Redis on loopback (the median of interleaved rounds, bench/run.py's load). Together
-they choose the workspace's [profile.release]. Each profile builds into its own target folder
+throwaway Redis on loopback, with production logging (the median of interleaved rounds,
+bench/run.py's load). Together they chose the workspace's two profiles: `release` (3-fat) for
+db-service, `release-small` (s-fat) for api-service and web-service. Each profile is the
+`release` profile of Cargo.toml with the overrides below, built into its own target folder
 under $PROFILES_TARGET (default /tmp/release-profiles): expect ~5 min per profile. Needs
 musl-tools and redis-server; installs oha.
 
     bench/release-profiles.py                  # all profiles
-    bench/release-profiles.py s-fat z-fat      # some of them
+    bench/release-profiles.py s-fat deps-s     # some of them
 """
 
 import argparse
@@ -19,13 +21,22 @@ from pathlib import Path
 
 from common import MUSL, ROOT, Servers, Service, ensure_oha, free_port, interleaved, load, log, run
 
-# name: opt-level, lto, codegen-units, strip
+# The crates db-service's flame graph spends its time in (bench/profiles/).
+HOT_CRATES = ("tokio", "hyper", "hyper-util", "axum", "axum-core", "http", "http-body", "bytes",
+              "redis", "combine", "tracing", "tracing-core", "tracing-subscriber", "matchit",
+              "serde_json", "itoa", "ryu", "memchr", "futures-util", "futures-core",
+              "futures-channel", "tower", "tower-http")
+
+# name: Cargo `--config` overrides of [profile.release]
 PROFILES = {
-    "default": ("3", "false", "16", "none"),
-    "3-thin": ("3", "thin", "16", "symbols"),
-    "3-fat": ("3", "fat", "1", "symbols"),
-    "s-fat": ("s", "fat", "1", "symbols"),
-    "z-fat": ("z", "fat", "1", "symbols"),
+    "default": {"lto": "false", "codegen-units": "16", "strip": '"none"'},
+    "3-fat": {},
+    "s-fat": {"opt-level": '"s"'},
+    "z-fat": {"opt-level": '"z"'},
+    "deps-s": {'package."*".opt-level': '"s"'},
+    "deps-s-hot-3-bins-s": {'package."*".opt-level': '"s"', "package.api-service.opt-level": '"s"',
+                            "package.web-service.opt-level": '"s"',
+                            **{f"package.{crate}.opt-level": "3" for crate in HOT_CRATES}},
 }
 SERVICES = ("api-service", "db-service", "web-service")
 ROUNDS = 3
@@ -33,14 +44,12 @@ ROUNDS = 3
 
 def build(name, target_dir):
     """Builds the services under the profile; returns the seconds it took."""
-    opt, lto, units, strip = PROFILES[name]
-    overrides = {"CARGO_PROFILE_RELEASE_OPT_LEVEL": opt, "CARGO_PROFILE_RELEASE_LTO": lto,
-                 "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": units, "CARGO_PROFILE_RELEASE_STRIP": strip,
-                 "CARGO_PROFILE_RELEASE_PANIC": "unwind"}
+    overrides = [arg for key, value in PROFILES[name].items()
+                 for arg in ("--config", f"profile.release.{key}={value}")]
     started = time.monotonic()
     run(["cargo", "build", "--quiet", "--release", "--locked", "--target", MUSL,
-         "--target-dir", str(target_dir), *[arg for s in SERVICES for arg in ("-p", s)]],
-        cwd=ROOT, env={**os.environ, **overrides})
+         "--target-dir", str(target_dir), *overrides, *[arg for s in SERVICES for arg in ("-p", s)]],
+        cwd=ROOT)
     return round(time.monotonic() - started)
 
 
@@ -57,20 +66,25 @@ def main():
     run(["rustup", "target", "add", MUSL], capture_output=True)
     root = Path(os.environ.get("PROFILES_TARGET", "/tmp/release-profiles"))
 
-    print("| profile | opt-level | lto | codegen-units | strip | api-service | db-service | web-service | build |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| profile | overrides of [profile.release] | api-service | db-service | web-service | build |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name in names:
         log(f"building the {name} profile")
         seconds = build(name, root / name)
         sizes = [f"{(root / name / MUSL / 'release' / s).stat().st_size / 1e6:.2f} MB" for s in SERVICES]
-        print(f"| {name} | {' | '.join(PROFILES[name])} | {' | '.join(sizes)} | {seconds} s |", flush=True)
+        overrides = ", ".join(f"{key} = {value}" for key, value in PROFILES[name].items()
+                              if not key.startswith("package.") or key.startswith('package."*"'))
+        if any(key.startswith("package.") and "*" not in key for key in PROFILES[name]):
+            overrides += ", the binaries at \"s\", the hot crates at 3"
+        print(f"| {name} | {overrides or '—'} | {' | '.join(sizes)} | {seconds} s |", flush=True)
 
     servers = Servers("redis")
     try:
         def requests_per_second(name):
             binary = root / name / MUSL / "release" / "db-service"
-            service = Service(name, [str(binary)], {"REDIS_URL": servers.redis_url, "RUST_LOG": "warn"},
-                              free_port())
+            service = Service(name, [str(binary)], {"REDIS_URL": servers.redis_url, "RUST_LOG": "info",
+                                                    "LOG_FORMAT": "json"}, free_port(),
+                              log_file=ROOT / "target" / "bench-logs" / f"profile-{name}.log")
             try:
                 return load(f"{service.url}/hits/x", 50_000, "POST")
             finally:

@@ -6,9 +6,12 @@
 pub mod access_log;
 pub mod api;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod json_log;
+pub mod log_writer;
 pub mod middleware;
 pub mod probe;
 pub mod request_id;

@@ -5,58 +5,52 @@
 //! 2. the request's span and its access-log line ([`access_log`]);
 //! 3. a panicking handler is answered with a 500, and the server keeps serving;
 //! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
-//!    left before the answer is logged with status 499;
+//!    left before the answer is logged with status 499 ([`crate::deadline`]);
 //! 5. a body over `BODY_LIMIT_BYTES` is answered with a 413.
 
-use std::{any::Any, time::Duration};
+use std::any::Any;
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request, State},
+    extract::DefaultBodyLimit,
     http::StatusCode,
-    middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use tower::util::MapRequestLayer;
+use tower::{ServiceBuilder, util::MapRequestLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
-use crate::{access_log, error::ApiError, request_id, server::ServerConfig};
+use crate::{
+    access_log, deadline::DeadlineLayer, error::ApiError, request_id, server::ServerConfig,
+};
 
-/// Wraps `routes` in the layers listed above.
+/// Wraps `routes` in the layers listed above, as one stack: each `Router::layer` call would box
+/// every route once more, and clone each box on every request.
 pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
-    routes
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(middleware::from_fn_with_state(
-            config.request_timeout,
-            answer_in_time,
-        ))
-        .layer(CatchPanicLayer::custom(answer_panic))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(access_log::RequestSpan)
-                .on_request(())
-                .on_response(access_log::ResponseLine)
-                .on_body_chunk(())
-                .on_eos(())
-                .on_failure(()),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
-        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
-        .layer(MapRequestLayer::new(request_id::drop_if_insane))
-}
-
-async fn answer_in_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    let watch = access_log::AbandonWatch::start();
-    let answer = tokio::time::timeout(limit, next.run(request)).await;
-    watch.answered();
-    answer.unwrap_or_else(|_| {
-        tracing::warn!(timeout = ?limit, "answered 503: the request took longer than REQUEST_TIMEOUT");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the request timed out").into_response()
-    })
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(MapRequestLayer::new(request_id::drop_if_insane))
+            .layer(SetRequestIdLayer::new(
+                request_id::HEADER,
+                request_id::MakeRandomUuid,
+            ))
+            .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(access_log::RequestSpan)
+                    .on_request(())
+                    .on_response(access_log::ResponseLine)
+                    .on_body_chunk(())
+                    .on_eos(())
+                    .on_failure(()),
+            )
+            .layer(CatchPanicLayer::custom(answer_panic))
+            .layer(DeadlineLayer::new(config.request_timeout))
+            .layer(DefaultBodyLimit::max(config.body_limit)),
+    )
 }
 
 /// The panic itself was logged, inside the request's span, by the hook `telemetry::init`
@@ -67,9 +61,9 @@ fn answer_panic(_panic: Box<dyn Any + Send + 'static>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
-    use axum::{body::Body, http::HeaderValue, routing::get};
+    use axum::{body::Body, extract::Request, http::HeaderValue, routing::get};
     use serde_json::Value;
     use test_support::logs::{CaptureGuard, LogCapture};
     use tower::ServiceExt;

@@ -23,15 +23,20 @@ pub fn begin<C>(
         program,
         TelemetryConfig::from_env().and_then(|telemetry_config| Ok((telemetry_config, load()?))),
     );
-    telemetry::init(telemetry_config);
+    if let Err(error) = telemetry::init(telemetry_config) {
+        eprintln!("{program}: cannot start logging: {error}");
+        std::process::exit(1);
+    }
     config
 }
 
 /// Returns when the service ended cleanly; logs the error (with its causes) and exits 1
-/// otherwise.
+/// otherwise. Either way, every log line is written first.
 pub fn end(program: &str, outcome: Result<(), impl Display>) {
     if let Err(error) = outcome {
         tracing::error!(error = format!("{error:#}"), "{program} stopped");
+        telemetry::flush();
         std::process::exit(1);
     }
+    telemetry::flush();
 }

@@ -6,14 +6,21 @@
 //! human-readable text (dev). Panics are logged through the same subscriber, so a JSON log
 //! stays JSON when a handler panics.
 
-use std::io::IsTerminal;
+use std::{
+    io::{self, IsTerminal},
+    sync::OnceLock,
+};
 
 use tracing::Dispatch;
 use tracing_subscriber::{
     filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::{self, ConfigError};
+use crate::{
+    config::{self, ConfigError},
+    json_log::{JsonFields, JsonLine},
+    log_writer::BatchedWriter,
+};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,17 +63,31 @@ impl TelemetryConfig {
     }
 }
 
-/// Installs the global subscriber, writing to stdout, and the panic hook. Later calls (in
-/// tests) change nothing.
-pub fn init(config: TelemetryConfig) {
+/// Where [`init`]'s subscriber writes, for [`flush`].
+static STDOUT: OnceLock<BatchedWriter<io::Stdout>> = OnceLock::new();
+
+/// Installs the global subscriber, writing to stdout in batches ([`log_writer`]), and the panic
+/// hook. Later calls (in tests) change nothing.
+pub fn init(config: TelemetryConfig) -> io::Result<()> {
     // Colours only for a terminal: in `docker logs` or a file they are escape-code noise.
-    let ansi = std::io::stdout().is_terminal();
-    if subscriber(config, std::io::stdout, ansi).try_init().is_ok() {
+    let ansi = io::stdout().is_terminal();
+    let stdout = BatchedWriter::stdout()?;
+    if subscriber(config, stdout.clone(), ansi).try_init().is_ok() {
+        let _ = STDOUT.set(stdout);
         std::panic::set_hook(Box::new(|panic| {
             let location = panic.location().map(ToString::to_string);
             let message = panic.payload_as_str().unwrap_or("(no message)");
             tracing::error!(panic = message, location, "a thread panicked");
         }));
+    }
+    Ok(())
+}
+
+/// Writes the log lines still gathered: the last thing a service does before it exits.
+pub fn flush() {
+    if let Some(stdout) = STDOUT.get() {
+        // Nowhere left to report a failure to.
+        let _ = stdout.flush();
     }
 }
 
@@ -86,11 +107,9 @@ where
         ),
         LogFormat::Json => Dispatch::new(
             registry.with(
-                json_subscriber::fmt::layer()
-                    .with_current_span(false)
-                    .with_span_list(false)
-                    .flatten_event(true)
-                    .flatten_span_list_on_top_level(true)
+                tracing_subscriber::fmt::layer()
+                    .event_format(JsonLine)
+                    .fmt_fields(JsonFields)
                     .with_writer(writer),
             ),
         ),

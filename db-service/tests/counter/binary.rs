@@ -1,7 +1,12 @@
-//! The `db-service` binary itself: configuration errors, the `healthcheck` self-probe, and
-//! stopping on SIGTERM.
+//! The `db-service` binary itself: configuration errors, the `healthcheck` self-probe, its log
+//! on stdout, and stopping on SIGTERM.
 
-use std::process::{Command, Stdio};
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
 
 use test_support::{
     binary::{self, signal_and_wait},
@@ -65,5 +70,43 @@ async fn the_binary_reads_its_redis_url_from_a_file_and_stops_cleanly_on_sigterm
     binary::wait_until_healthy(BINARY, port).await;
     let status = signal_and_wait(&mut child, "TERM");
     std::fs::remove_file(url_file).unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn the_access_line_of_a_request_reaches_stdout_while_the_service_runs() {
+    let redis = TestRedis::create();
+    let port = free_port();
+    let mut child = db_service()
+        .env("REDIS_URL", redis.url())
+        .env("REDIS_KEY_PREFIX", redis.prefix())
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    binary::wait_until_healthy(BINARY, port).await;
+    let answer = binary::http_get(port, "/hits/live", Some("db-live-1"));
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+
+    // Lines are written in batches: this one within a batch's delay, not only at exit.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let access_line = loop {
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the access line is written while the service runs");
+        if line.contains("db-live-1") {
+            break line;
+        }
+    };
+    assert!(access_line.contains(r#""status":200"#), "{access_line}");
+    let status = signal_and_wait(&mut child, "TERM");
     assert!(status.success(), "{status}");
 }
