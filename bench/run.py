@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The lab's Rust services beside their Python twins, in one run, on one machine.
 
-    bench/run.py            # everything: about 10 minutes, plus the first builds
+    bench/run.py            # everything: about 5 minutes, plus the first builds
     bench/run.py --quick    # a tenth of the requests and one round, to try the script
 
 Hit counter: db-service POST /hits/x as it ships (static, musl, mimalloc, opt-level 3, an access
@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -160,8 +161,9 @@ def benchmark(scale, rounds):
         log(f"{implementation} {endpoint}: {result['rps']} req/s, p99 {result['p99_ms']} ms, {result['errors']} errors")
 
     def rust_service(name, binary, env):
+        log_name = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         return Service(name, [str(binary)], {**RUST_ENV, **env}, free_port(),
-                       log_file=LOGS / f"{binary.name}-{free_port()}.log")
+                       log_file=LOGS / f"{log_name}.log")
 
     try:
         python = VENV / "bin"
