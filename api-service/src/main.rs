@@ -30,7 +30,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on port {}", config.server.port))?;
     let app = api_service::app(AppState { pool: pool.clone() }, &config.server);
-    server::serve(listener, app, stop)
+    server::serve(listener, app, config.server.connections, stop)
         .await
         .context("the server failed")?;
     pool.close().await;

@@ -29,7 +29,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on port {}", config.server.port))?;
     let app = db_service::app(AppState { counters }, &config.server);
-    server::serve(listener, app, stop)
+    server::serve(listener, app, config.server.connections, stop)
         .await
         .context("the server failed")
 }

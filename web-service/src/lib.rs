@@ -4,6 +4,7 @@ mod assets;
 pub mod build_info;
 pub mod clients;
 pub mod config;
+mod cross_origin;
 mod routes;
 pub mod state;
 mod templates;

@@ -33,7 +33,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on port {}", server_config.port))?;
     let app = web_service::app(AppState::new(&backends, build), &assets, &server_config);
-    server::serve(listener, app, shutdown::signal())
+    server::serve(listener, app, server_config.connections, shutdown::signal())
         .await
         .context("the server failed")
 }

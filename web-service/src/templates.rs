@@ -40,6 +40,15 @@ pub struct NotFoundPage<'a> {
     pub build: &'a BuildInfo,
 }
 
+/// The 403 of a state-changing request sent from another site ([`crate::cross_origin`]).
+#[derive(Debug, Template)]
+#[template(path = "cross_origin.html")]
+pub struct CrossOriginPage<'a> {
+    pub build: &'a BuildInfo,
+    /// Completes "This request asked to change your tasks, but ...".
+    pub reason: &'static str,
+}
+
 /// The add-task form as posted. Missing fields are empty, so any form reaches the API's rules.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct TaskForm {

@@ -17,12 +17,19 @@ use shared::{
     access_log,
     api::{ErrorBody, Readiness},
     error, request_id,
+    server::ConnectionLimits,
 };
 
 /// The one HTTP client of the service. Every call gives up after `timeout`, connecting
 /// included, so a backend that hangs costs a page at most that long.
+///
+/// The backends close a connection left idle for their header read timeout. A pooled
+/// connection is dropped a second before that: reused at the moment the backend closes it, a
+/// call would fail.
 pub fn http_client(timeout: Duration) -> reqwest::Client {
+    let backends_idle_timeout = ConnectionLimits::default().header_read_timeout;
     reqwest::Client::builder()
+        .pool_idle_timeout(backends_idle_timeout.saturating_sub(Duration::from_secs(1)))
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("web-service/", env!("CARGO_PKG_VERSION")))

@@ -1,4 +1,5 @@
-//! Every route of web-service, in one router, behind the headers every page gets.
+//! Every route of web-service, in one router, behind the headers every page gets and the
+//! refusal of state-changing requests from other sites.
 
 mod home;
 mod status;
@@ -7,6 +8,7 @@ use axum::{
     Router,
     extract::State,
     http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware,
     response::Response,
     routing::{get, post},
 };
@@ -16,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::{
     assets,
     config::AssetsConfig,
+    cross_origin,
     state::AppState,
     templates::{self, NotFoundPage},
 };
@@ -33,8 +36,12 @@ pub fn router(state: AppState, assets: &AssetsConfig) -> Router {
         .with_state(state.clone());
     let router = pages
         .nest_service("/static", assets::router(assets))
-        .merge(health::router(state))
-        .method_not_allowed_fallback(error::method_not_allowed);
+        .merge(health::router(state.clone()))
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state,
+            cross_origin::refuse_cross_origin,
+        ));
     security_headers()
         .into_iter()
         .fold(router, |router, (name, value)| {

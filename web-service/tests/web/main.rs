@@ -7,6 +7,7 @@
 mod assets;
 mod backends;
 mod binary;
+mod cross_origin;
 mod degraded;
 mod helpers;
 mod pages;
