@@ -69,11 +69,9 @@ fn check(method: &Method, headers: &HeaderMap) -> Result<(), &'static str> {
 
 /// `host[:port]` of an `Origin` such as `http://localhost:8031`; `None` for `null` and the like.
 fn origin_host(origin: &[u8]) -> Option<&[u8]> {
-    let (_scheme, rest) = origin
-        .windows(3)
-        .position(|window| window == b"://")
-        .map(|at| (&origin[..at], &origin[at + 3..]))?;
-    (!rest.is_empty() && !rest.contains(&b'/')).then_some(rest)
+    let scheme_end = origin.windows(3).position(|window| window == b"://")?;
+    let host = &origin[scheme_end + 3..];
+    (!host.is_empty() && !host.contains(&b'/')).then_some(host)
 }
 
 #[cfg(test)]
