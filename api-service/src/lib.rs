@@ -2,6 +2,7 @@
 
 pub mod config;
 mod error;
+pub mod openapi;
 pub mod postgres;
 mod routes;
 pub mod state;

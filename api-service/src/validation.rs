@@ -1,12 +1,11 @@
 //! The rules a request must meet before it reaches the database.
 
 use serde::Deserialize;
-use shared::api::TaskInput;
+use shared::api::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS, TaskInput};
+use utoipa::IntoParams;
 
 use crate::error::Error;
 
-pub const TITLE_MAX_CHARS: usize = 200;
-pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 
@@ -53,10 +52,16 @@ fn check_length(field: &str, text: &str, max_chars: usize) -> Result<(), Error> 
 }
 
 /// The query of `GET /tasks`, before its ranges are checked.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only the completed tasks, or only the open ones; all when absent.
     pub completed: Option<bool>,
+    /// How many tasks at most (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// How many tasks to skip first (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

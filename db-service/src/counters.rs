@@ -52,12 +52,11 @@ impl Counters {
         self.run("HINCRBY", &command).await
     }
 
-    /// The count of one counter; 0 for one never hit.
-    pub async fn get(&self, key: &CounterKey) -> Result<i64, CommandError> {
+    /// The count of one counter; `None` for one never hit, or deleted.
+    pub async fn get(&self, key: &CounterKey) -> Result<Option<i64>, CommandError> {
         let mut command = redis::cmd("HGET");
         command.arg(&self.hash).arg(key.as_str());
-        let hits: Option<i64> = self.run("HGET", &command).await?;
-        Ok(hits.unwrap_or(0))
+        self.run("HGET", &command).await
     }
 
     /// Every counter, sorted by key.

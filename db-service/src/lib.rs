@@ -4,6 +4,7 @@ pub mod config;
 pub mod counters;
 mod error;
 mod key;
+pub mod openapi;
 mod routes;
 pub mod state;
 

@@ -15,6 +15,7 @@ use axum::{
 };
 use serde::Serialize;
 use tower_http::request_id::RequestId;
+use utoipa::ToSchema;
 
 use crate::{
     api::{DependencyStatus, Readiness},
@@ -56,16 +57,27 @@ pub fn router<D: Dependencies>(dependencies: D) -> Router {
         .with_state(dependencies)
 }
 
-#[derive(Serialize)]
-struct Health {
+/// The body of `GET /health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(value_type = String, pattern = "^ok$")]
     status: &'static str,
 }
 
-async fn health() -> Json<Health> {
+/// Liveness: the process answers. No dependency is checked.
+#[utoipa::path(get, path = "/health", tag = "health", operation_id = "health",
+    responses((status = 200, description = "The process is serving", body = Health)))]
+pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-async fn ready<D: Dependencies>(
+/// Readiness: every dependency answers.
+#[utoipa::path(get, path = "/ready", tag = "health", operation_id = "ready",
+    responses(
+        (status = 200, description = "Every dependency answered", body = Readiness),
+        (status = 503, description = "A dependency is down: `error` names it", body = Readiness),
+    ))]
+pub async fn ready<D: Dependencies>(
     State(dependencies): State<D>,
     request_id: Option<Extension<RequestId>>,
 ) -> Response {

@@ -13,6 +13,7 @@ pub mod health;
 pub mod json_log;
 pub mod log_writer;
 pub mod middleware;
+pub mod openapi;
 pub mod probe;
 pub mod request_id;
 pub mod retry;

@@ -13,6 +13,7 @@ mod process;
 pub mod binary;
 pub mod http;
 pub mod logs;
+pub mod openapi;
 pub mod postgres;
 pub mod redis;
 

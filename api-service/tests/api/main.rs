@@ -5,6 +5,7 @@
 
 mod binary;
 mod helpers;
+mod openapi;
 mod resilience;
 mod tasks;
 mod tasks_validation;

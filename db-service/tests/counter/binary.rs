@@ -86,7 +86,7 @@ async fn the_access_line_of_a_request_reaches_stdout_while_the_service_runs() {
         .spawn()
         .unwrap();
     binary::wait_until_healthy(BINARY, port).await;
-    let answer = binary::http_get(port, "/hits/live", Some("db-live-1"));
+    let answer = binary::http_get(port, "/hits", Some("db-live-1"));
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
 
     // Lines are written in batches: this one within a batch's delay, not only at exit.

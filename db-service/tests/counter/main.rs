@@ -6,4 +6,5 @@
 mod binary;
 mod helpers;
 mod hits;
+mod openapi;
 mod resilience;

@@ -1,6 +1,6 @@
 //! db-service, as the pages use it.
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use shared::api::Hits;
 
 use super::{BackendError, Caller};
@@ -22,7 +22,15 @@ impl CounterClient {
     /// The count of `key`, without counting a hit.
     pub async fn get(&self, key: &str) -> Result<i64, BackendError> {
         let path = format!("/hits/{key}");
-        let hits: Hits = self.0.json(self.0.request(Method::GET, &path)).await?;
-        Ok(hits.hits)
+        match self
+            .0
+            .json::<Hits>(self.0.request(Method::GET, &path))
+            .await
+        {
+            Ok(hits) => Ok(hits.hits),
+            // db-service has no counter for a key never hit: for the page, it counts zero.
+            Err(BackendError::Rejected { status, .. }) if status == StatusCode::NOT_FOUND => Ok(0),
+            Err(error) => Err(error),
+        }
     }
 }

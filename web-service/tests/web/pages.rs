@@ -117,6 +117,15 @@ async fn a_refused_task_is_shown_again_with_the_message_and_the_input_kept() {
 }
 
 #[tokio::test]
+async fn a_refused_task_before_any_view_shows_zero_views_not_an_unavailable_counter() {
+    // db-service answers 404 for a counter never hit; for the page that is no view yet.
+    let stack = Stack::start().await;
+    let reply = post_form(&stack, "/tasks", &[("title", "")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(views(&reply), Some(0), "{}", reply.text());
+}
+
+#[tokio::test]
 async fn titles_and_descriptions_are_shown_as_text_not_html() {
     let stack = Stack::start().await;
     let script = "<script>alert(1)</script>";
