@@ -24,7 +24,10 @@ pub struct Key {
         max_length = 64,
         example = "web:home"
     )]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "read by utoipa's derive only: the handler parses the path itself"
+    )]
     key: String,
 }
 
