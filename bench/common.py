@@ -6,6 +6,7 @@ Imported by bench/run.py and bench/release-profiles.py; not run on its own.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ MUSL = "x86_64-unknown-linux-musl"
 CONCURRENCY = 32
 RUN_TIME_LIMIT = 180  # seconds: a load run that takes longer is stopped and reported as such
 OHA_VERSION = "1.16.0"
+TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rust-multistage-lab" / "tools"
 
 
 def log(message):
@@ -40,6 +42,36 @@ def ensure_oha():
     if not shutil.which("oha"):
         log(f"installing oha {OHA_VERSION} (load generator) with cargo")
         run(["cargo", "install", "--locked", "--quiet", f"oha@{OHA_VERSION}"])
+
+
+def dockerfile_default(name):
+    """An ARG's default in docker/Dockerfile, so the benchmarks build with the versions it pins."""
+    found = re.search(rf"^ARG {name}=(\S+)$", (ROOT / "docker" / "Dockerfile").read_text(), re.M)
+    if not found:
+        raise RuntimeError(f"docker/Dockerfile declares no ARG {name}=<default>")
+    return found.group(1)
+
+
+def static_build(*arguments, env=None):
+    """`cargo build` of static musl binaries as docker/Dockerfile builds them: cargo-zigbuild with
+    zig as the C compiler and linker, `-pie` for a static-pie, the versions the Dockerfile pins
+    (installed on first use in a venv under ~/.cache/rust-multistage-lab/tools)."""
+    zig, cargo_zigbuild = dockerfile_default("ZIG_VERSION"), dockerfile_default("CARGO_ZIGBUILD_VERSION")
+    venv = TOOLS / f"zig-{zig}-cargo-zigbuild-{cargo_zigbuild}"
+    if not (venv / "bin" / "cargo-zigbuild").exists():
+        log(f"installing zig {zig} and cargo-zigbuild {cargo_zigbuild} under {venv}")
+        run([sys.executable, "-m", "venv", str(venv)])
+        run([str(venv / "bin" / "pip"), "install", "--quiet", f"ziglang=={zig}",
+             f"cargo-zigbuild=={cargo_zigbuild}"])
+    run(["rustup", "target", "add", MUSL], capture_output=True)
+    env = {**os.environ, **(env or {})}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    # RUSTFLAGS, when a caller sets it, replaces the per-target flags: carry `-pie` over.
+    if "RUSTFLAGS" in env:
+        env["RUSTFLAGS"] += " -C link-arg=-pie"
+    else:
+        env[f"CARGO_TARGET_{MUSL.upper().replace('-', '_')}_RUSTFLAGS"] = "-C link-arg=-pie"
+    run(["cargo", "zigbuild", "--quiet", "--locked", "--target", MUSL, *arguments], cwd=ROOT, env=env)
 
 
 # --- throwaway servers -------------------------------------------------------------------

@@ -12,14 +12,13 @@ the stacks and draws the graph. The kernel's share (the loopback TCP stack) is i
 """
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
 
-from common import MUSL, ROOT, Servers, Service, ensure_oha, free_port, load, log, run
+from common import MUSL, ROOT, Servers, Service, ensure_oha, free_port, load, log, run, static_build
 
 PROFILES = ROOT / "bench" / "profiles"
 TARGET_DIR = ROOT / "target" / "profiling"
@@ -37,10 +36,9 @@ def ensure_tools():
 
 def build():
     log("building db-service as shipped, with frame pointers and line tables")
-    run(["cargo", "build", "--quiet", "--release", "--locked", "--target", MUSL, "-p", "db-service",
-         "--target-dir", str(TARGET_DIR), "--config", "profile.release.strip=false",
-         "--config", 'profile.release.debug="line-tables-only"'],
-        cwd=ROOT, env={**os.environ, "RUSTFLAGS": "-C force-frame-pointers=yes"})
+    static_build("--release", "-p", "db-service", "--target-dir", str(TARGET_DIR),
+                 "--config", "profile.release.strip=false", "--config", 'profile.release.debug="line-tables-only"',
+                 env={"RUSTFLAGS": "-C force-frame-pointers=yes"})
     return TARGET_DIR / MUSL / "release" / "db-service"
 
 

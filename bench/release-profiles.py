@@ -6,7 +6,7 @@ bench/run.py's load). Together they chose the workspace's two profiles: `release
 db-service, `release-small` (s-fat) for api-service and web-service. Each profile is the
 `release` profile of Cargo.toml with the overrides below, built into its own target folder
 under $PROFILES_TARGET (default /tmp/release-profiles): expect ~5 min per profile. Needs
-musl-tools and redis-server; installs oha.
+redis-server; installs oha, and zig with cargo-zigbuild as bench/common.py says.
 
     bench/release-profiles.py                  # all profiles
     bench/release-profiles.py s-fat deps-s     # some of them
@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import MUSL, ROOT, Servers, Service, ensure_oha, free_port, interleaved, load, log, run
+from common import (MUSL, ROOT, Servers, Service, ensure_oha, free_port, interleaved, load, log,
+                    static_build)
 
 # The crates db-service's flame graph spends its time in (bench/profiles/).
 HOT_CRATES = ("tokio", "hyper", "hyper-util", "axum", "axum-core", "http", "http-body", "bytes",
@@ -47,9 +48,8 @@ def build(name, target_dir):
     overrides = [arg for key, value in PROFILES[name].items()
                  for arg in ("--config", f"profile.release.{key}={value}")]
     started = time.monotonic()
-    run(["cargo", "build", "--quiet", "--release", "--locked", "--target", MUSL,
-         "--target-dir", str(target_dir), *overrides, *[arg for s in SERVICES for arg in ("-p", s)]],
-        cwd=ROOT)
+    static_build("--release", "--target-dir", str(target_dir), *overrides,
+                 *[arg for s in SERVICES for arg in ("-p", s)])
     return round(time.monotonic() - started)
 
 
@@ -59,11 +59,9 @@ def main():
     names = parser.parse_args().profiles or list(PROFILES)
     if unknown := [name for name in names if name not in PROFILES]:
         parser.error(f"unknown profile {', '.join(unknown)}")
-    for tool, package in (("musl-gcc", "musl-tools"), ("redis-server", "redis-server")):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is missing: apt-get install {package}")
+    if not shutil.which("redis-server"):
+        sys.exit("redis-server is missing: apt-get install redis-server")
     ensure_oha()
-    run(["rustup", "target", "add", MUSL], capture_output=True)
     root = Path(os.environ.get("PROFILES_TARGET", "/tmp/release-profiles"))
 
     print("| profile | overrides of [profile.release] | api-service | db-service | web-service | build |")

@@ -9,7 +9,8 @@ line per request as JSON into a file), in interleaved rounds (the median is repo
 raw `redis-benchmark -t incr` on the same Redis, the smallest axum + Redis counter
 (bench/minimal-counter: what the middleware, logging and error handling cost), HTTP alone
 (its GET /health, no Redis: the floor of any HTTP counter here), db-service built with the size
-profile and on musl's own allocator, and the seed lab's Flask + gunicorn twin. Task API:
+profile, on musl's own allocator and with Debian's musl-gcc instead of zig (as the images were
+built before they were cross-compiled), and the seed lab's Flask + gunicorn twin. Task API:
 api-service GET /tasks (100 tasks) and POST /tasks against the FastAPI + uvicorn twin on the
 same PostgreSQL. The web page `/`, which calls both backends. Every run reports the CPU time
 per request of each process it involves, which says what bounds its rate. Per service: idle and
@@ -35,7 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common import (CONCURRENCY, MUSL, ROOT, RUN_TIME_LIMIT, Servers, Service, ensure_oha,
-                    free_port, interleaved, load, log, run, with_cpu)
+                    free_port, interleaved, load, log, run, static_build, with_cpu)
 
 BENCH = ROOT / "bench"
 VENV = BENCH / ".venv"
@@ -52,6 +53,10 @@ VARIANTS = {
     "musl's allocator": ["--release", "--no-default-features",
                          "--target-dir", str(ROOT / "target" / "bench-musl-allocator")],
 }
+# db-service as the images held it before they were cross-compiled with zig: plain `cargo build`,
+# Debian's musl-gcc compiling mimalloc and linking. Kept to show that zig costs no speed.
+GCC_TOOLCHAIN = "built with musl-gcc (before zig)"
+GCC_TARGET_DIR = ROOT / "target" / "bench-musl-gcc"
 
 
 # --- tools -------------------------------------------------------------------------------
@@ -71,22 +76,23 @@ def ensure_tools():
 def build_rust():
     """The static binaries as the Dockerfile builds them, the minimal counter as db-service,
     and the db-service variants; returns the path of each."""
-    log("building the release binaries: static (musl) as shipped, the minimal counter, and two "
+    log("building the release binaries: static (musl) as shipped, the minimal counter, and three "
         "db-service variants")
-    run(["rustup", "target", "add", MUSL], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    build = ["cargo", "build", "--quiet", "--locked", "--target", MUSL]
-    run([*build, "--release", "-p", "db-service", "-p", "minimal-counter"], cwd=ROOT)
-    run([*build, "--profile", "release-small", "-p", "api-service", "-p", "web-service"], cwd=ROOT)
+    static_build("--release", "-p", "db-service", "-p", "minimal-counter")
+    static_build("--profile", "release-small", "-p", "api-service", "-p", "web-service")
     binaries = {"db-service": ROOT / "target" / MUSL / "release",
                 "minimal-counter": ROOT / "target" / MUSL / "release",
                 "api-service": ROOT / "target" / MUSL / "release-small",
                 "web-service": ROOT / "target" / MUSL / "release-small"}
     binaries = {name: folder / name for name, folder in binaries.items()}
     for variant, options in VARIANTS.items():
-        run([*build, "-p", "db-service", *options], cwd=ROOT)
+        static_build("-p", "db-service", *options)
         target_dir = Path(options[options.index("--target-dir") + 1]) if "--target-dir" in options else ROOT / "target"
         profile = options[options.index("--profile") + 1] if "--profile" in options else "release"
         binaries[f"db-service, {variant}"] = target_dir / MUSL / profile / "db-service"
+    run(["cargo", "build", "--quiet", "--locked", "--release", "--target", MUSL, "-p", "db-service",
+         "--target-dir", str(GCC_TARGET_DIR)], cwd=ROOT)
+    binaries[f"db-service, {GCC_TOOLCHAIN}"] = GCC_TARGET_DIR / MUSL / "release" / "db-service"
     return binaries
 
 
@@ -174,7 +180,8 @@ def benchmark(scale, rounds):
         counters = [rust_service(label, binaries[name], counter_env)
                     for label, name in (("db-service (static, musl)", "db-service"),
                                         ("db-service, size profile", "db-service, size profile"),
-                                        ("db-service, musl's allocator", "db-service, musl's allocator"))]
+                                        ("db-service, musl's allocator", "db-service, musl's allocator"),
+                                        (f"db-service, {GCC_TOOLCHAIN}", f"db-service, {GCC_TOOLCHAIN}"))]
         # What the access line costs: the same binary, logging only warnings and errors.
         counters.append(rust_service("db-service without access lines (RUST_LOG=warn)", binaries["db-service"],
                                      {**counter_env, "RUST_LOG": "warn"}))
@@ -270,6 +277,7 @@ def ratios(runs):
         ("db-service / raw Redis INCR", counter / raw, 0.8),
         ("db-service / Flask, POST /hits/x", counter / rps("Flask + gunicorn", "POST /hits/x"), 30.0),
         ("db-service as shipped (opt-level 3) / built with the size profile", counter / rps("db-service, size profile", "POST /hits/x"), None),
+        ("db-service as shipped (zig) / built with musl-gcc", counter / rps(f"db-service, {GCC_TOOLCHAIN}", "POST /hits/x"), None),
         ("db-service without access lines / minimal counter", rps("db-service without access lines", "POST /hits/x") / minimal, None),
         ("minimal counter / raw Redis INCR (the floor of an HTTP counter)", minimal / raw, None),
         ("HTTP alone, no Redis / raw Redis INCR", rps("HTTP alone", "GET /health") / raw, None),

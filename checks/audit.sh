@@ -9,7 +9,8 @@
 #
 #   checks/audit.sh                  # lockfile and ignores
 #   checks/audit.sh --images         # and the binaries of the lab/<service>:scratch images
-#                                    # (docker/check-images.sh builds them)
+#                                    # (docker/check-images.sh builds them), and of the
+#                                    # :scratch-arm64 ones where they exist
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,29 +55,53 @@ for id in $ignored; do
   fi
 done
 
+# dependency_count <binary>: how many packages the binary's .dep-v0 section lists (zlib-compressed
+# JSON), found through readelf, which reads every architecture's ELF (objcopy only the machine's).
+dependency_count() {
+  python3 - "$1" <<'PYTHON'
+import json, re, subprocess, sys, zlib
+headers = subprocess.run(["readelf", "--section-headers", "--wide", sys.argv[1]],
+                         check=True, capture_output=True, text=True).stdout
+found = re.search(r"\.dep-v0\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)", headers)
+if not found:
+    sys.exit(1)
+offset, size = (int(value, 16) for value in found.groups())
+with open(sys.argv[1], "rb") as binary:
+    binary.seek(offset)
+    print(len(json.loads(zlib.decompress(binary.read(size)))["packages"]))
+PYTHON
+}
+
 if [ "${1:-}" = --images ]; then
   printf '\n--- production binaries\n'
+  images=()
   for service in api-service db-service web-service; do
-    binary=$work/$service
-    container=$(docker create "lab/$service:scratch")
+    images+=("lab/$service:scratch")
+    # The arm64 images that `docker/check-images.sh runtime-scratch --platform linux/arm64` built.
+    if docker image inspect "lab/$service:scratch-arm64" >/dev/null 2>&1; then
+      images+=("lab/$service:scratch-arm64")
+    fi
+  done
+  for image in "${images[@]}"; do
+    binary=$work/$(basename "$image" | tr : -)
+    container=$(docker create --platform "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image")" "$image")
     docker cp --quiet "$container:/service" "$binary"
     docker rm "$container" >/dev/null
-    if ! objcopy --dump-section ".dep-v0=$binary.dep" "$binary" 2>/dev/null; then
-      fail "$service has no .dep-v0 section: it was not built with cargo auditable"
+    if ! packages=$(dependency_count "$binary"); then
+      fail "$image has no .dep-v0 section: it was not built with cargo auditable"
       continue
     fi
-    packages=$(python3 -c 'import json, sys, zlib; print(len(json.loads(zlib.decompress(open(sys.argv[1], "rb").read()))["packages"]))' "$binary.dep")
-    echo "ok: $service embeds its dependency list (.dep-v0: $packages packages)"
+    echo "ok: $image embeds its dependency list (.dep-v0: $packages packages)"
     # cargo-auditable takes the list from `cargo metadata`, which also names crates the build
     # left out (rust-lang/cargo#10718): the ignore applies here too, so check that the ignored
     # crates' code is really absent. Compiled code carries its crate's source path in panic
     # locations (e.g. "sqlx-postgres-0.8.6/src/..."); none may name an ignored crate.
     for crate in "${ignored_crates[@]}"; do
       if strings "$binary" | grep -q "/$crate-[0-9][^/]*/src/"; then
-        fail "$service contains code of $crate, whose advisory is ignored"
+        fail "$image contains code of $crate, whose advisory is ignored"
       fi
     done
-    audit bin "$binary" || fail "cargo audit bin found advisories in $service"
+    audit bin "$binary" || fail "cargo audit bin found advisories in $image"
   done
 fi
 

@@ -5,17 +5,38 @@
 #   health     Docker's HEALTHCHECK (the binary's own self-probe) turns healthy
 #   /health    answers over HTTP from a hardened container (read-only, no capabilities)
 #   stop       `docker stop` takes under a second and the exit is clean (status 0, no SIGKILL)
+#   platform   with --platform: the image and its binary are for that platform
 # The services run on a Docker network this script creates, with PostgreSQL and Redis, and
 # publish only on 127.0.0.1. Everything it starts is removed at the end.
 #
-#   docker/check-images.sh                      # runtime-scratch
+#   docker/check-images.sh                                        # runtime-scratch
 #   docker/check-images.sh runtime-distroless
+#   docker/check-images.sh runtime-scratch --platform linux/arm64 # under emulation
+#
+# Another platform than the machine's runs under emulation (docker/arm64-emulation.sh sets it
+# up): slower, so its stop may take up to 3 s. Its images are tagged with the architecture,
+# lab/<service>:scratch-arm64, since this engine keeps one platform per tag.
 set -euo pipefail
 # shellcheck source=docker/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-runtime-scratch}
+platform=
+if [ "${2:-}" = --platform ]; then
+  platform=${3:?--platform needs a platform, such as linux/arm64}
+fi
 budget=2500000
+stop_budget_ms=1000
+tag_suffix=
+platform_options=()
+if [ -n "$platform" ]; then
+  platform_options=(--platform "$platform")
+  if [ "$platform" != "$(docker_platform)" ]; then
+    stop_budget_ms=3000
+    tag_suffix=-${platform#*/}
+    docker/arm64-emulation.sh --check
+  fi
+fi
 run=lab-check-$$
 failures=0
 
@@ -28,7 +49,8 @@ trap cleanup EXIT
 step "build the $variant images"
 for service in "${SERVICES[@]}"; do
   echo "building $service"
-  lab_build docker/Dockerfile "$variant" "$service" "lab/$service:${variant#runtime-}" --quiet >/dev/null
+  lab_build docker/Dockerfile "$variant" "$service" "lab/$service:${variant#runtime-}$tag_suffix" \
+    "${platform_options[@]}" --quiet >/dev/null
 done
 
 step "start them with PostgreSQL and Redis on network $run"
@@ -41,7 +63,8 @@ start_service() {
   shift
   docker run -d --name "$run-$service" --network "$run" --network-alias "$service" \
     --read-only --cap-drop ALL --security-opt no-new-privileges:true \
-    --publish "127.0.0.1::$(service_port "$service")" "$@" "lab/$service:${variant#runtime-}" >/dev/null
+    --publish "127.0.0.1::$(service_port "$service")" "${platform_options[@]}" "$@" \
+    "lab/$service:${variant#runtime-}$tag_suffix" >/dev/null
 }
 start_service api-service -e DATABASE_URL=postgres://tasks:check@postgres/tasks
 start_service db-service -e REDIS_URL=redis://redis:6379
@@ -52,9 +75,16 @@ fail() { echo "  FAIL: $*"; failures=$((failures + 1)); }
 step "check each image"
 report=$'| service | image | size | user | health | /health | docker stop | exit |\n| --- | --- | --- | --- | --- | --- | --- | --- |'
 for service in "${SERVICES[@]}"; do
-  image="lab/$service:${variant#runtime-}"
+  image="lab/$service:${variant#runtime-}$tag_suffix"
   container="$run-$service"
   echo "$service"
+
+  if [ -n "$platform" ]; then
+    built=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
+    [ "$built" = "$platform" ] || fail "$image is for $built, not $platform"
+    machine=$(binary_machine "$image" "$platform")
+    [ "$machine" = "$(elf_machine "$platform")" ] || fail "$image's /service is built for $machine"
+  fi
 
   bytes=$(docker image inspect --format '{{.Size}}' "$image")
   size=$(awk -v b="$bytes" 'BEGIN { printf "%.2f MB", b / 1000000 }')
@@ -69,7 +99,7 @@ for service in "${SERVICES[@]}"; do
   answer=$(curl -s -m 5 "http://$address/health" || true)
   [ "$answer" = '{"status":"ok"}' ] || fail "GET /health on $container answered '$answer'"
 
-  check_user_and_stop "$container" || failures=$((failures + 1))
+  check_user_and_stop "$container" "$stop_budget_ms" || failures=$((failures + 1))
 
   report+=$'\n'"| $service | $image | $size | $CHECKED_UIDS | $health | $answer | $STOP_MS ms | $EXIT_CODE |"
 done

@@ -70,12 +70,13 @@ wait_healthy() {
   return 1
 }
 
-# check_user_and_stop <container>: what production needs of a running Rust container. Its image
-# and every process run as uid 65532, and `docker stop` ends it within a second with status 0
-# (SIGTERM handled, no SIGKILL after the grace period). Leaves the container stopped, sets
-# CHECKED_UIDS, STOP_MS and EXIT_CODE for a report, prints each failure and returns 1 if any.
+# check_user_and_stop <container> [budget ms]: what production needs of a running Rust
+# container. Its image and every process run as uid 65532, and `docker stop` ends it within the
+# budget (a second by default) with status 0 (SIGTERM handled, no SIGKILL after the grace
+# period). Leaves the container stopped, sets CHECKED_UIDS, STOP_MS and EXIT_CODE for a report,
+# prints each failure and returns 1 if any.
 check_user_and_stop() {
-  local container=$1 user started problems=0
+  local container=$1 budget_ms=${2:-1000} user started problems=0
   user=$(docker inspect --format '{{.Config.User}}' "$container")
   [ "$user" = 65532:65532 ] || { echo "  FAIL: $container runs as '$user', expected 65532:65532" >&2; problems=1; }
   CHECKED_UIDS=$(docker top "$container" -eo pid,uid | awk 'NR > 1 { print $2 }' | sort -u | tr '\n' ' ' | sed 's/ $//')
@@ -84,9 +85,33 @@ check_user_and_stop() {
   docker stop "$container" >/dev/null
   STOP_MS=$(($(now_ms) - started))
   EXIT_CODE=$(docker inspect --format '{{.State.ExitCode}}' "$container")
-  [ "$STOP_MS" -lt 1000 ] || { echo "  FAIL: docker stop $container took $STOP_MS ms" >&2; problems=1; }
+  [ "$STOP_MS" -lt "$budget_ms" ] || { echo "  FAIL: docker stop $container took $STOP_MS ms" >&2; problems=1; }
   [ "$EXIT_CODE" = 0 ] || { echo "  FAIL: $container exited with $EXIT_CODE after SIGTERM" >&2; problems=1; }
   return "$problems"
+}
+
+# The engine's own platform, such as linux/amd64.
+docker_platform() { docker version --format '{{.Server.Os}}/{{.Server.Arch}}'; }
+
+# elf_machine <platform>: how readelf names that platform's machine.
+elf_machine() {
+  case "$1" in
+    linux/amd64) echo 'Advanced Micro Devices X86-64' ;;
+    linux/arm64) echo AArch64 ;;
+    *) echo "unknown platform $1" >&2; return 1 ;;
+  esac
+}
+
+# binary_machine <image> <platform>: the machine the image's /service is built for, read from
+# its ELF header without running it.
+binary_machine() {
+  local container binary
+  container=$(docker create --platform "$2" "$1")
+  binary=$(mktemp)
+  docker cp "$container:/service" - | tar -xO > "$binary"
+  docker rm "$container" >/dev/null
+  readelf --file-header "$binary" | sed -n 's/^ *Machine: *//p'
+  rm -f "$binary"
 }
 
 step() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
