@@ -73,6 +73,8 @@ PYTHON
 }
 
 if [ "${1:-}" = --images ]; then
+  # shellcheck source=docker/lib.sh
+  . docker/lib.sh
   printf '\n--- production binaries\n'
   images=()
   for service in api-service db-service web-service; do
@@ -84,9 +86,7 @@ if [ "${1:-}" = --images ]; then
   done
   for image in "${images[@]}"; do
     binary=$work/$(basename "$image" | tr : -)
-    container=$(docker create --platform "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image")" "$image")
-    docker cp --quiet "$container:/service" "$binary"
-    docker rm "$container" >/dev/null
+    copy_service_binary "$image" "$binary"
     if ! packages=$(dependency_count "$binary"); then
       fail "$image has no .dep-v0 section: it was not built with cargo auditable"
       continue

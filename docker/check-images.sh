@@ -82,7 +82,7 @@ for service in "${SERVICES[@]}"; do
   if [ -n "$platform" ]; then
     built=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
     [ "$built" = "$platform" ] || fail "$image is for $built, not $platform"
-    machine=$(binary_machine "$image" "$platform")
+    machine=$(binary_machine "$image")
     [ "$machine" = "$(elf_machine "$platform")" ] || fail "$image's /service is built for $machine"
   fi
 

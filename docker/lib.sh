@@ -102,14 +102,20 @@ elf_machine() {
   esac
 }
 
-# binary_machine <image> <platform>: the machine the image's /service is built for, read from
-# its ELF header without running it.
-binary_machine() {
-  local container binary
-  container=$(docker create --platform "$2" "$1")
-  binary=$(mktemp)
-  docker cp "$container:/service" - | tar -xO > "$binary"
+# copy_service_binary <image> <file>: the image's /service, copied out without running it
+# (an image of another platform is created for its own platform, so nothing asks a registry).
+copy_service_binary() {
+  local container
+  container=$(docker create --platform "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1")" "$1")
+  docker cp "$container:/service" - | tar -xO > "$2"
   docker rm "$container" >/dev/null
+}
+
+# binary_machine <image>: the machine the image's /service is built for, from its ELF header.
+binary_machine() {
+  local binary
+  binary=$(mktemp)
+  copy_service_binary "$1" "$binary"
   readelf --file-header "$binary" | sed -n 's/^ *Machine: *//p'
   rm -f "$binary"
 }
