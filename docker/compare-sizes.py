@@ -2,14 +2,19 @@
 """Builds every image variant of every service and compares them: size, layers, and how many
 times smaller than the single-stage baseline; with --times, also how long builds take.
 
-    docker/compare-sizes.py            # sizes: builds the 15 images (3 services x 5 variants)
+    docker/compare-sizes.py            # sizes: builds the 24 images (3 services x 8 variants:
+                                       # the production targets also for linux/arm64; 21 when the
+                                       # Debian base is the amd64-only local stand-in)
     docker/compare-sizes.py --times    # and build times: cold, and after touching one file,
-                                       # with and without the cargo-chef layer (~30 min on 2 cores)
+                                       # with and without the cargo-chef layer, and for arm64
+                                       # (~45 min on 2 cores)
+    docker/compare-sizes.py --times arm64   # time only the builds named (single-stage,
+                                       # multi-stage, arm64); the others keep their last figures
     docker/compare-sizes.py --clean    # remove the lab-compare/* images it built, and stop
 
 Writes docs/image-sizes.md, .json and .svg (a log-scale bar chart the README shows). Without a
 registry it uses the local stand-ins of docker/offline/build-bases.sh (through .env), and
-builds them first when needed. The timings build from a temporary copy of the working tree,
+builds them first when needed. Every timing carries the date and command that measured it. The timings build from a temporary copy of the working tree,
 so touching a file never changes yours.
 """
 
@@ -29,16 +34,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SERVICES = ["api-service", "db-service", "web-service"]
-# (variant, Dockerfile, target), biggest first.
+ARM64 = "linux/arm64"
+# (variant, Dockerfile, target, platform: None for the engine's own), biggest first; the
+# production targets again for arm64, cross-compiled (docker/Dockerfile's `cross` stage).
 VARIANTS = [
-    ("single-stage", "docker/Dockerfile.single-stage", None),
-    ("dev", "docker/Dockerfile", "dev"),
-    ("runtime-debian", "docker/Dockerfile", "runtime-debian"),
-    ("runtime-distroless", "docker/Dockerfile", "runtime-distroless"),
-    ("runtime-scratch", "docker/Dockerfile", "runtime-scratch"),
+    ("single-stage", "docker/Dockerfile.single-stage", None, None),
+    ("dev", "docker/Dockerfile", "dev", None),
+    ("runtime-debian", "docker/Dockerfile", "runtime-debian", None),
+    ("runtime-debian, arm64", "docker/Dockerfile", "runtime-debian", ARM64),
+    ("runtime-distroless", "docker/Dockerfile", "runtime-distroless", None),
+    ("runtime-distroless, arm64", "docker/Dockerfile", "runtime-distroless", ARM64),
+    ("runtime-scratch", "docker/Dockerfile", "runtime-scratch", None),
+    ("runtime-scratch, arm64", "docker/Dockerfile", "runtime-scratch", ARM64),
 ]
 COLORS = {"single-stage": "#b42318", "dev": "#c4641c", "runtime-debian": "#b7950b",
-          "runtime-distroless": "#2e7d9a", "runtime-scratch": "#1d7a46"}
+          "runtime-distroless": "#2e7d9a", "runtime-scratch": "#1d7a46",
+          "runtime-debian, arm64": "#d9c36a", "runtime-distroless, arm64": "#7fb7cc",
+          "runtime-scratch, arm64": "#72b98f"}
 # A BuildKit progress line that starts a build step (not its internal bookkeeping).
 STEP = re.compile(r"#\d+ \[(?!internal\])[^\]]*\] ")
 # The handler whose edit the rebuild timing simulates.
@@ -65,13 +77,15 @@ def base_images():
         ("DISTROLESS_IMAGE", "gcr.io/distroless/static-debian12:nonroot")]}
 
 
-def build(label, dockerfile, target, service, tag, context=ROOT, no_cache=False):
+def build(label, dockerfile, target, service, tag, context=ROOT, no_cache=False, platform=None):
     """Builds one image with docker/lib.sh's lab_build (the bases of .env, the build arguments
     every script passes), showing each step as it starts; returns (seconds, plain log)."""
     command = ["bash", "-c", '. "$0/docker/lib.sh" && lab_build "$@"', str(ROOT),
                dockerfile, target or "", service, tag, "--progress=plain"]
     if no_cache:
         command.append("--no-cache")
+    if platform:
+        command += ["--platform", platform]
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "LAB_CONTEXT": str(context)})
@@ -90,7 +104,7 @@ def build(label, dockerfile, target, service, tag, context=ROOT, no_cache=False)
 def dependency_layer_reused(plain_log):
     """Whether the build reused the `cargo chef cook` layer instead of running it."""
     step = next((line.split(" ")[0] for line in plain_log.splitlines()
-                 if "cargo chef cook --release" in line and line.startswith("#")), None)
+                 if "cargo chef cook" in line and "--release" in line and line.startswith("#")), None)
     return step is not None and f"{step} CACHED" in plain_log
 
 
@@ -114,17 +128,26 @@ def working_tree_copy():
     return copy
 
 
-def measure_times():
-    """Cold builds and one-file rebuilds of all three services, both Dockerfiles."""
+# The builds --times measures: (key for --times, name, Dockerfile, target, platform).
+TIMINGS = [
+    ("single-stage", "single-stage (no dependency layer)", "docker/Dockerfile.single-stage", None, None),
+    ("multi-stage", "multi-stage (cargo-chef dependency layer)", "docker/Dockerfile", "runtime-scratch", None),
+    ("arm64", "multi-stage for linux/arm64, cross-compiled", "docker/Dockerfile", "runtime-scratch", ARM64),
+]
+
+
+def measure_times(keys):
+    """Cold builds and one-file rebuilds of all three services, for each build in `keys`."""
     results = []
     context = working_tree_copy()
     try:
-        for name, dockerfile, target in [("single-stage (no dependency layer)", "docker/Dockerfile.single-stage", None),
-                                         ("multi-stage (cargo-chef dependency layer)", "docker/Dockerfile", "runtime-scratch")]:
+        for key, name, dockerfile, target, platform in TIMINGS:
+            if key not in keys:
+                continue
             # Cold: the first build ignores every cached layer; the next two may reuse what it built.
             log(f"cold build, {name}")
             cold = sum(build(f"cold {service}", dockerfile, target, service, f"lab-compare/timing:{service}",
-                             context, no_cache=(index == 0))[0]
+                             context, no_cache=(index == 0), platform=platform)[0]
                        for index, service in enumerate(SERVICES))
             with open(context / TOUCHED, "a") as handler:
                 handler.write(f"// touched by docker/compare-sizes.py at {time.time()}\n")
@@ -132,15 +155,29 @@ def measure_times():
             rebuild, reused = 0.0, []
             for service in SERVICES:
                 seconds, plain = build(f"rebuild {service}", dockerfile, target, service,
-                                       f"lab-compare/timing:{service}", context)
+                                       f"lab-compare/timing:{service}", context, platform=platform)
                 rebuild += seconds
                 reused.append(dependency_layer_reused(plain))
             results.append({"build": name, "cold_s": round(cold), "rebuild_s": round(rebuild),
-                            "dependency_layer_reused": all(reused) if target else False})
+                            "dependency_layer_reused": all(reused) if target else False,
+                            "date": today(), "command": f"docker/compare-sizes.py --times {key}"})
     finally:
         shutil.rmtree(context, ignore_errors=True)
         subprocess.run(["docker", "rmi", *[f"lab-compare/timing:{s}" for s in SERVICES]], capture_output=True)
     return results
+
+
+def merged_times(measured, previous):
+    """This run's timings, and the previous run's for the builds it did not time, in TIMINGS order;
+    each keeps the date it was measured (rows written before rows had dates take the file's)."""
+    by_name = {row["build"]: {"date": previous.get("times_date", previous.get("date")), **row}
+               for row in previous.get("times", [])}
+    by_name.update({row["build"]: row for row in measured})
+    return [by_name[name] for _, name, *_ in TIMINGS if name in by_name]
+
+
+def today():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
 def human(size):
@@ -152,13 +189,13 @@ def human(size):
 
 def svg_chart(rows):
     """Horizontal bars on a log scale, one per variant, grouped by service."""
-    bar, gap, group_gap, left, width = 20, 6, 30, 170, 560
+    bar, gap, group_gap, left, width = 20, 6, 30, 200, 560
     low, high = 6, 10  # 10^6 (1 MB) to 10^10 (10 GB)
     x = lambda size: left + width * (math.log10(max(size, 10 ** low)) - low) / (high - low)  # noqa: E731
-    height = 40 + len(SERVICES) * (group_gap + len(VARIANTS) * (bar + gap)) + 30
+    height = 40 + len(SERVICES) * group_gap + len(rows) * (bar + gap) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 110}" height="{height}" '
              f'font-family="system-ui, sans-serif" font-size="13">',
-             f'<rect width="100%" height="100%" fill="#ffffff"/>',
+             '<rect width="100%" height="100%" fill="#ffffff"/>',
              f'<text x="{left}" y="22" font-weight="600">Image size by variant (log scale)</text>']
     y = 40
     for service in SERVICES:
@@ -186,8 +223,8 @@ def factor(times):
 
 
 def markdown(result):
-    lines = [f"Measured {result['date']} on {result['machine']} with `docker/compare-sizes.py"
-             f"{' --times' if result['times'] else ''}`; base images: {result['bases']['RUST_IMAGE']}, "
+    lines = [f"Sizes measured {result['date']} on {result['machine']} with `docker/compare-sizes.py`; "
+             f"base images: {result['bases']['RUST_IMAGE']}, "
              f"{result['bases']['DEBIAN_IMAGE']}, {result['bases']['DISTROLESS_IMAGE']}.", "",
              "| service | variant | size | layers | vs single-stage |", "| --- | --- | ---: | ---: | ---: |"]
     for row in result["images"]:
@@ -196,17 +233,20 @@ def markdown(result):
                      else f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | baseline |")
     if result["times"]:
         lines += ["", f"Build times of all three services' images (one touched file: `{TOUCHED}`):", "",
-                  "| Dockerfile | cold build | rebuild after touching one file | dependency layer reused |",
-                  "| --- | ---: | ---: | --- |"]
+                  "| Dockerfile | cold build | rebuild after touching one file | dependency layer reused | measured |",
+                  "| --- | ---: | ---: | --- | --- |"]
         for row in result["times"]:
+            command = row.get("command", "docker/compare-sizes.py --times")
             lines.append(f"| {row['build']} | {row['cold_s']} s | {row['rebuild_s']} s | "
-                         f"{'yes' if row['dependency_layer_reused'] else 'no'} |")
+                         f"{'yes' if row['dependency_layer_reused'] else 'no'} | {row['date']}, `{command}` |")
     return "\n".join(lines) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--times", action="store_true", help="also measure cold and one-file rebuild times")
+    parser.add_argument("--times", nargs="*", choices=[key for key, *_ in TIMINGS], metavar="BUILD",
+                        help="also measure cold and one-file rebuild times: of every build, or only of the "
+                             f"ones named ({', '.join(key for key, *_ in TIMINGS)})")
     parser.add_argument("--clean", action="store_true", help="remove the lab-compare/* images and stop")
     args = parser.parse_args()
     if args.clean:
@@ -217,14 +257,22 @@ def main():
         return
 
     bases = base_images()
-    times = measure_times() if args.times else []
+    if args.times is None:
+        measured = []
+    else:
+        measured = measure_times(args.times or [key for key, *_ in TIMINGS])
+    variants = VARIANTS
+    if bases["DEBIAN_IMAGE"].startswith("lab-offline/"):
+        log(f"runtime-debian for arm64 is left out: the Debian stand-in {bases['DEBIAN_IMAGE']} is for "
+            "this engine's platform only (docker/offline/build-bases.sh makes no arm64 one)")
+        variants = [v for v in VARIANTS if v[0] != "runtime-debian, arm64"]
     rows = []
-    total = len(SERVICES) * len(VARIANTS)
-    for index, (service, (variant, dockerfile, target)) in enumerate(
-            ((s, v) for s in SERVICES for v in VARIANTS), start=1):
-        tag = f"lab-compare/{service}:{variant}"
+    total = len(SERVICES) * len(variants)
+    for index, (service, (variant, dockerfile, target, platform)) in enumerate(
+            ((s, v) for s in SERVICES for v in variants), start=1):
+        tag = f"lab-compare/{service}:{variant.replace(', ', '-')}"
         log(f"[{index:2}/{total}] {tag}")
-        build(f"{service} {variant}", dockerfile, target, service, tag)
+        build(f"{service} {variant}", dockerfile, target, service, tag, platform=platform)
         size, layers = image_facts(tag)
         rows.append({"service": service, "variant": variant, "image": tag, "bytes": size, "layers": layers})
     for row in rows:
@@ -232,16 +280,12 @@ def main():
         row["smaller_than_single_stage"] = round(baseline / row["bytes"], 1)
 
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    result = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": f"{cores} cores",
-              "bases": bases, "images": rows, "times": times}
     DOCS.mkdir(exist_ok=True)
-    previous = DOCS / "image-sizes.json"
-    if not times and previous.exists():  # keep the last measured times when only sizes are rebuilt
-        result["times"] = json.loads(previous.read_text()).get("times", [])
-        result["times_date"] = json.loads(previous.read_text()).get("times_date", result["date"])
-    elif times:
-        result["times_date"] = result["date"]
-    previous.write_text(json.dumps(result, indent=2) + "\n")
+    path = DOCS / "image-sizes.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    result = {"date": today(), "machine": f"{cores} cores", "bases": bases, "images": rows,
+              "times": merged_times(measured, previous)}
+    path.write_text(json.dumps(result, indent=2) + "\n")
     (DOCS / "image-sizes.svg").write_text(svg_chart(rows))
     table = markdown(result)
     (DOCS / "image-sizes.md").write_text(table)

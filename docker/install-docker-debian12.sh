@@ -17,7 +17,8 @@ if ! docker compose version >/dev/null 2>&1 || ! docker buildx version >/dev/nul
   chmod 755 "$work"  # apt downloads as the _apt user
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial"
-  echo "deb http://deb.debian.org/debian trixie main" > "$work/trixie.list"
+  # trixie from the mirror this machine's apt already uses for bookworm.
+  echo "deb $("$(dirname "$0")/debian-mirror.sh") trixie main" > "$work/trixie.list"
   trixie=(-o "Dir::Etc::SourceList=$work/trixie.list" -o Dir::Etc::SourceParts=/dev/null
           -o "Dir::State=$work/state" -o "Dir::Cache=$work/cache")
   apt-get "${trixie[@]}" update -q

@@ -34,15 +34,41 @@ lab_revision() { git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unkno
 # lab_build <dockerfile> <target or ""> <service> <tag> [docker build options...]
 # The one place images are built: every script that builds one calls this. The context is the
 # repository, or $LAB_CONTEXT (docker/compare-sizes.py times builds from a copy).
+# With `--platform` for another platform than the engine's, the local stand-ins of
+# docker/offline/build-bases.sh need care: the stages that run the toolchain take the machine's
+# own (FROM --platform=$BUILDPLATFORM), the distroless-style base has a copy for the other
+# platform tagged with its architecture, and runtime-debian has no Debian stand-in for it.
 lab_build() {
   local dockerfile=$1 target=$2 service=$3 tag=$4 context=${LAB_CONTEXT:-$repo}
   shift 4
-  local target_option=()
+  local target_option=() platform="" distroless=$DISTROLESS_IMAGE arguments=("$@")
   [ -n "$target" ] && target_option=(--target "$target")
+  while [ ${#arguments[@]} -gt 0 ]; do
+    case "${arguments[0]}" in
+      --platform) platform=${arguments[1]}; break ;;
+      --platform=*) platform=${arguments[0]#--platform=}; break ;;
+    esac
+    arguments=("${arguments[@]:1}")
+  done
+  if [ -n "$platform" ] && [ "$platform" != "$(docker_platform)" ]; then
+    if [ "$target" = runtime-debian ] && [[ $DEBIAN_IMAGE == lab-offline/* ]]; then
+      echo "runtime-debian for $platform needs a Debian image for $platform, and the local" \
+        "stand-in $DEBIAN_IMAGE is for $(docker_platform) only: build it where a registry" \
+        "answers (delete .env to use the public debian image)." >&2
+      return 1
+    fi
+    if [ "$target" = runtime-distroless ] && [[ $distroless == lab-offline/* ]]; then
+      distroless=$DISTROLESS_IMAGE-${platform#*/}
+      if ! docker image inspect "$distroless" >/dev/null 2>&1; then
+        echo "no $distroless: docker/offline/build-bases.sh builds it" >&2
+        return 1
+      fi
+    fi
+  fi
   docker build --file "$context/$dockerfile" "${target_option[@]}" \
     --build-arg RUST_IMAGE="$RUST_IMAGE" \
     --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
-    --build-arg DISTROLESS_IMAGE="$DISTROLESS_IMAGE" \
+    --build-arg DISTROLESS_IMAGE="$distroless" \
     --build-arg SERVICE="$service" \
     --build-arg PORT="$(service_port "$service")" \
     --build-arg VERSION="$(lab_version)" \

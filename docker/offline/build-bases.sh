@@ -12,12 +12,11 @@
 # `docker rmi $(docker images -q 'lab-offline/*')` and delete .env to use the public images.
 set -euo pipefail
 # debootstrap needs root: run the whole script as root.
-[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=DEBIAN_MIRROR "$0" "$@"
+[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=DEBIAN_MIRROR,DEBIAN_SECURITY_MIRROR "$0" "$@"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 suite=bookworm
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_IMAGE=lab-offline/debian:bookworm-slim
 RUST_IMAGE=lab-offline/rust:1.95-slim-bookworm
 DISTROLESS_IMAGE=lab-offline/distroless-static:nonroot
@@ -50,13 +49,16 @@ else
     apt-get update -q
     env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
   fi
+  # The mirrors this machine's apt uses (DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR override them).
+  mirror=$("$here/../debian-mirror.sh")
+  security_mirror=$("$here/../debian-mirror.sh" --security)
   rootfs=$(mktemp -d)
   trap 'rm -rf "$rootfs"' EXIT
   debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/dev/null
   cat > "$rootfs/etc/apt/sources.list" <<SOURCES
 deb $mirror $suite main
 deb $mirror $suite-updates main
-deb http://deb.debian.org/debian-security $suite-security main
+deb $security_mirror $suite-security main
 SOURCES
   # As in debian:*-slim: documentation and man pages are never installed.
   cat > "$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
@@ -74,9 +76,13 @@ DPKG
   trap - EXIT
 fi
 
-build() {  # build <image> <dockerfile> [extra files for the context...]
-  local image=$1 dockerfile=$2
+build() {  # build <image> <dockerfile> [--platform <platform>] [extra files for the context...]
+  local image=$1 dockerfile=$2 platform=()
   shift 2
+  if [ "${1:-}" = --platform ]; then
+    platform=(--platform "$2")
+    shift 2
+  fi
   if have "$image"; then
     say "$image exists"
     return
@@ -85,7 +91,7 @@ build() {  # build <image> <dockerfile> [extra files for the context...]
   local context
   context=$(mktemp -d)
   cp "$here/$dockerfile" "$@" "$context/"
-  DOCKER_BUILDKIT=1 docker build --quiet --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
+  DOCKER_BUILDKIT=1 docker build --quiet "${platform[@]}" --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
     -f "$context/$dockerfile" -t "$image" "$context" >/dev/null
   rm -rf "$context"
 }
@@ -95,6 +101,13 @@ cp /etc/ssl/certs/ca-certificates.crt "${TMPDIR:-/tmp}/host-ca-certificates.crt"
 build "$RUST_IMAGE" rust.Dockerfile "${TMPDIR:-/tmp}/host-ca-certificates.crt"
 rm -f "${TMPDIR:-/tmp}/host-ca-certificates.crt"
 build "$DISTROLESS_IMAGE" distroless.Dockerfile
+# The distroless-style base is files only, so it is made for the other platform too, tagged
+# with its architecture: this engine keeps one platform per tag, and BuildKit takes a local
+# image for a build of another platform only when the tag holds that platform (otherwise it
+# asks a registry). docker/lib.sh picks it for such builds. There is no Debian stand-in for the
+# other platform: runtime-debian for it needs the public image.
+other_arch=$(case "$(docker version --format '{{.Server.Arch}}')" in arm64) echo amd64 ;; *) echo arm64 ;; esac)
+build "$DISTROLESS_IMAGE-$other_arch" distroless.Dockerfile --platform "linux/$other_arch"
 build "$POSTGRES_IMAGE" postgres.Dockerfile "$here/postgres-entrypoint.sh"
 build "$REDIS_IMAGE" redis.Dockerfile "$here/redis-entrypoint.sh"
 

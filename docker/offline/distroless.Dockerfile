@@ -4,7 +4,9 @@
 ARG DEBIAN_IMAGE
 # A base for runtime stages: the images built from it define their own health checks.
 # hadolint global ignore=DL3057
-FROM ${DEBIAN_IMAGE} AS rootfs
+# Files only, the same for every platform: gathered on the build machine's own, so that
+# `--platform linux/arm64` makes an arm64 base from the local (amd64) Debian stand-in.
+FROM --platform=$BUILDPLATFORM ${DEBIAN_IMAGE} AS rootfs
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates tzdata; \
