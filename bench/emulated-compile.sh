@@ -30,10 +30,10 @@ fi
 zlib_dir=$cache/zlib
 if [ ! -e "$zlib_dir/lib/aarch64-linux-gnu/libz.so.1" ]; then
   # Same version as the machine's own zlib1g; the pool's file name drops the epoch.
-  version=$(dpkg-query -W -f='${Version}' zlib1g)
+  zlib_version=$(dpkg-query -W -f='${Version}' zlib1g)
   mkdir -p "$cache"
   curl -fsSL -o "$cache/zlib.deb" \
-    "$(docker/debian-mirror.sh)/pool/main/z/zlib/zlib1g_${version#*:}_arm64.deb"
+    "$(docker/debian-mirror.sh)/pool/main/z/zlib/zlib1g_${zlib_version#*:}_arm64.deb"
   dpkg-deb -x "$cache/zlib.deb" "$zlib_dir"
 fi
 
@@ -58,7 +58,7 @@ compile() { # <toolchain> <out dir>
     "${features[@]}" \
     --out-dir "$2" "$source/src/lib.rs"
   end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  awk -v start="$start" -v end="$end" 'BEGIN { print end - start }'
 }
 
 echo "rustc $toolchain compiling regex-syntax $version for aarch64 ($(date -u +%F), $(nproc) cores)"
@@ -68,5 +68,5 @@ for run in $(seq "$runs"); do
     LD_LIBRARY_PATH="$zlib_dir/lib/aarch64-linux-gnu" \
     compile "$toolchain-aarch64-unknown-linux-gnu" "$cache/emulated")
   printf 'run %s: native x86_64 rustc %.1f s, aarch64 rustc under qemu-user %.1f s (%.0fx)\n' \
-    "$run" "$native" "$emulated" "$(echo "$emulated / $native" | bc -l)"
+    "$run" "$native" "$emulated" "$(awk -v a="$emulated" -v b="$native" 'BEGIN { print a / b }')"
 done
