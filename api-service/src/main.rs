@@ -18,21 +18,26 @@ async fn main() {
     startup::end(NAME, run(config).await);
 }
 
+/// Listens at once, and prepares the database meanwhile: until it is ready, `/health` and
+/// `/ready` say what the service waits for (`shared::warm_up`).
 async fn run(config: Config) -> anyhow::Result<()> {
-    // One signal future for both phases, so a SIGTERM during start-up is not lost.
-    let mut stop = Box::pin(shutdown::signal());
-    let pool = postgres::pool(&config.database);
-    tokio::select! {
-        prepared = postgres::prepare(&pool) => prepared.context("cannot apply the database migrations")?,
-        () = &mut stop => return Ok(()),
-    }
+    let state = AppState::new(postgres::pool(&config.database));
     let listener = server::bind(config.server.port)
         .await
         .with_context(|| format!("cannot listen on port {}", config.server.port))?;
-    let app = api_service::app(AppState { pool: pool.clone() }, &config.server);
-    server::serve(listener, app, config.server.connections, stop)
-        .await
-        .context("the server failed")?;
-    pool.close().await;
+    let app = api_service::app(state.clone(), &config.server);
+    let serve = server::serve(listener, app, config.server.connections, shutdown::signal());
+    // A failed migration is a bug no retry fixes: the service stops, saying so.
+    let prepare = async {
+        postgres::prepare(&state)
+            .await
+            .context("cannot apply the database migrations")?;
+        std::future::pending().await
+    };
+    tokio::select! {
+        served = serve => served.context("the server failed")?,
+        failed = prepare => return failed,
+    }
+    state.pool.close().await;
     Ok(())
 }

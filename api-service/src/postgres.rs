@@ -9,7 +9,7 @@ use sqlx::{
     postgres::PgPoolOptions,
 };
 
-use crate::config::DatabaseConfig;
+use crate::{config::DatabaseConfig, state::AppState};
 
 /// The migrations in `migrations/`, embedded in the binary: the image needs no SQL files.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -28,11 +28,21 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
         .connect_lazy_with(config.connect.clone())
 }
 
-/// Waits until PostgreSQL answers (retrying with backoff), then applies pending migrations.
-/// Several replicas starting at once are safe: the migrator takes an advisory lock.
-pub async fn prepare(pool: &PgPool) -> Result<(), MigrateError> {
-    shared::retry::with_backoff("postgres", || run(pool, pool.acquire())).await;
-    MIGRATOR.run(pool).await
+/// The service's start-up: waits until PostgreSQL answers (retrying with backoff), then applies
+/// pending migrations, reporting each phase through `state.warm_up`. Several replicas starting
+/// at once are safe: the migrator takes an advisory lock, and the second one finds nothing to do.
+pub async fn prepare(state: &AppState) -> Result<(), MigrateError> {
+    let pool = &state.pool;
+    state
+        .warm_up
+        .run(
+            || run(pool, pool.acquire()),
+            |connection| {
+                drop(connection);
+                MIGRATOR.run(pool)
+            },
+        )
+        .await
 }
 
 /// Checks that a query runs, for `/ready`.

@@ -31,18 +31,16 @@ impl std::fmt::Debug for Counters {
 }
 
 impl Counters {
-    /// Connects to Redis, retrying with backoff until it answers.
-    pub async fn connect(config: &RedisConfig) -> Self {
-        let manager_config = manager_config(config);
-        let connection = shared::retry::with_backoff("redis", || {
-            ConnectionManager::new_with_config(config.client.clone(), manager_config.clone())
-        })
-        .await;
-        Self {
+    /// The counters on Redis, which is first connected to by the first command: creating them
+    /// never waits. Fails only on settings the connection manager rejects.
+    pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
+        let connection =
+            ConnectionManager::new_lazy_with_config(config.client.clone(), manager_config(config))?;
+        Ok(Self {
             connection,
             hash: format!("{}hits", config.key_prefix),
             timeout: config.timeout,
-        }
+        })
     }
 
     /// Adds one hit and returns the new count.

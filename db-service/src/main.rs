@@ -18,18 +18,17 @@ async fn main() {
     startup::end(NAME, run(config).await);
 }
 
+/// Listens at once, and reaches Redis meanwhile: until it answers, `/health` and `/ready` say
+/// what the service waits for (`shared::warm_up`).
 async fn run(config: Config) -> anyhow::Result<()> {
-    // One signal future for both phases, so a SIGTERM during start-up is not lost.
-    let mut stop = Box::pin(shutdown::signal());
-    let counters = tokio::select! {
-        counters = Counters::connect(&config.redis) => counters,
-        () = &mut stop => return Ok(()),
-    };
+    let counters = Counters::new(&config.redis).context("invalid Redis settings")?;
+    let state = AppState::new(counters);
     let listener = server::bind(config.server.port)
         .await
         .with_context(|| format!("cannot listen on port {}", config.server.port))?;
-    let app = db_service::app(AppState { counters }, &config.server);
-    server::serve(listener, app, config.server.connections, stop)
-        .await
-        .context("the server failed")
+    let app = db_service::app(state.clone(), &config.server);
+    let prepare = tokio::spawn(async move { state.prepare().await });
+    let served = server::serve(listener, app, config.server.connections, shutdown::signal()).await;
+    prepare.abort();
+    served.context("the server failed")
 }

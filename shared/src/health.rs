@@ -3,6 +3,7 @@
 //!
 //! Liveness must not depend on the database: a restart does not bring PostgreSQL back, so an
 //! orchestrator that restarts on a failed liveness check would only add restarts to an outage.
+//! While a service starts, both follow its [`WarmUp`] (the table there says how).
 
 use std::{error::Error, future::Future};
 
@@ -20,6 +21,7 @@ use utoipa::ToSchema;
 use crate::{
     api::{DependencyStatus, Readiness},
     error,
+    warm_up::{Phase, WarmUp},
 };
 
 /// A service's dependencies, as `/ready` checks them.
@@ -31,6 +33,12 @@ pub trait Dependencies: Clone + Send + Sync + 'static {
         &self,
         request_id: Option<&RequestId>,
     ) -> impl Future<Output = Vec<DependencyStatus>> + Send;
+
+    /// The service's start-up, for one that listens before its dependency answers; `None`
+    /// for one that has nothing to wait for.
+    fn warm_up(&self) -> Option<&WarmUp> {
+        None
+    }
 }
 
 /// One dependency's status from the outcome of its check. A failure is logged with its causes,
@@ -52,7 +60,7 @@ pub fn status_of<E: Error + 'static>(name: &str, check: &Result<(), E>) -> Depen
 /// The `/health` and `/ready` routes, with `dependencies` checked by `/ready`.
 pub fn router<D: Dependencies>(dependencies: D) -> Router {
     Router::new()
-        .route("/health", get(health))
+        .route("/health", get(health::<D>))
         .route("/ready", get(ready::<D>))
         .with_state(dependencies)
 }
@@ -60,15 +68,56 @@ pub fn router<D: Dependencies>(dependencies: D) -> Router {
 /// The body of `GET /health`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    #[schema(value_type = String, pattern = "^ok$")]
-    status: &'static str,
+    status: HealthStatus,
+    /// What a starting service waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z-]+$")]
+    waiting_for: Option<&'static str>,
+    /// Present while the service does not serve yet, saying why, so that a 503 also reads as
+    /// an `ErrorBody`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
-/// Liveness: the process answers. No dependency is checked.
+/// `ok`: serving. `waiting`: its database does not answer yet, which no restart would fix.
+/// `starting`: busy with its own start-up (connecting, migrations), not alive yet.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+    Waiting,
+    Starting,
+}
+
+/// Liveness: the process answers, and is not stuck in its own start-up. No dependency is
+/// checked: waiting for a database that is down counts as alive.
 #[utoipa::path(get, path = "/health", tag = "health", operation_id = "health",
-    responses((status = 200, description = "The process is serving", body = Health)))]
-pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok" })
+    responses(
+        (status = 200, description = "The process is serving, or waiting for its database", body = Health),
+        (status = 503, description = "The process is busy starting (connecting, migrating)", body = Health),
+    ))]
+pub async fn health<D: Dependencies>(State(dependencies): State<D>) -> Response {
+    let serving = Health {
+        status: HealthStatus::Ok,
+        waiting_for: None,
+        error: None,
+    };
+    let Some(warm_up) = dependencies.warm_up() else {
+        return (StatusCode::OK, Json(serving)).into_response();
+    };
+    let (code, status) = match warm_up.phase() {
+        Phase::Done => return (StatusCode::OK, Json(serving)).into_response(),
+        Phase::Waiting => (StatusCode::OK, HealthStatus::Waiting),
+        Phase::Reaching | Phase::Preparing => {
+            (StatusCode::SERVICE_UNAVAILABLE, HealthStatus::Starting)
+        }
+    };
+    let health = Health {
+        status,
+        waiting_for: Some(warm_up.dependency()),
+        error: warm_up.not_serving_because(),
+    };
+    (code, Json(health)).into_response()
 }
 
 /// Readiness: every dependency answers.
@@ -82,7 +131,10 @@ pub async fn ready<D: Dependencies>(
     request_id: Option<Extension<RequestId>>,
 ) -> Response {
     let request_id = request_id.map(|Extension(id)| id);
-    let readiness = readiness(dependencies.check(request_id.as_ref()).await);
+    let readiness = match dependencies.warm_up() {
+        Some(warm_up) if !warm_up.is_done() => starting(warm_up),
+        _ => readiness(dependencies.check(request_id.as_ref()).await),
+    };
     let status = if readiness.ready {
         StatusCode::OK
     } else {
@@ -106,6 +158,18 @@ fn readiness(dependencies: Vec<DependencyStatus>) -> Readiness {
         ready: error.is_none(),
         error,
         dependencies,
+    }
+}
+
+/// Not ready while starting, whatever a check would say: the schema may not be there yet.
+fn starting(warm_up: &WarmUp) -> Readiness {
+    Readiness {
+        ready: false,
+        error: warm_up.not_serving_because(),
+        dependencies: vec![DependencyStatus {
+            name: warm_up.dependency().to_owned(),
+            reachable: warm_up.phase() == Phase::Preparing,
+        }],
     }
 }
 

@@ -22,3 +22,4 @@ pub mod server;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
+pub mod warm_up;

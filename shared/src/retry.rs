@@ -8,9 +8,13 @@ use crate::error;
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const LONGEST_DELAY: Duration = Duration::from_secs(8);
 
-/// Calls `attempt` until it succeeds, waiting 0.25 s, 0.5 s, 1 s ... (at most 8 s) in between
-/// and logging each failure as a warning that names `dependency`.
-pub async fn with_backoff<T, E, F, Fut>(dependency: &str, mut attempt: F) -> T
+/// Calls `attempt` until it succeeds, waiting 0.25 s, 0.5 s, 1 s ... (at most 8 s) in between,
+/// logging each failure as a warning that names `dependency` and calling `failed`.
+pub async fn with_backoff<T, E, F, Fut>(
+    dependency: &str,
+    mut attempt: F,
+    mut failed: impl FnMut(),
+) -> T
 where
     E: Error + 'static,
     F: FnMut() -> Fut,
@@ -32,6 +36,7 @@ where
                 return value;
             }
             Err(error) => {
+                failed();
                 tracing::warn!(
                     dependency,
                     error = error::chain(&error),
@@ -56,15 +61,19 @@ mod tests {
     async fn retries_until_the_attempt_succeeds_with_growing_delays() {
         let calls = Cell::new(0);
         let started = tokio::time::Instant::now();
-        let value = with_backoff("test", || {
-            calls.set(calls.get() + 1);
-            let outcome = if calls.get() < 4 {
-                Err(std::io::Error::other("down"))
-            } else {
-                Ok(42)
-            };
-            async move { outcome }
-        })
+        let value = with_backoff(
+            "test",
+            || {
+                calls.set(calls.get() + 1);
+                let outcome = if calls.get() < 4 {
+                    Err(std::io::Error::other("down"))
+                } else {
+                    Ok(42)
+                };
+                async move { outcome }
+            },
+            || {},
+        )
         .await;
         assert_eq!(value, 42);
         assert_eq!(calls.get(), 4);

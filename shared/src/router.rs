@@ -1,15 +1,17 @@
 //! The shape every JSON service's router shares: `GET /` naming the service, the service's
-//! own routes, `/health` and `/ready`, `/openapi.json` describing all of them, and JSON errors
-//! for unknown routes and methods.
+//! own routes (held back with a 503 while the service starts), `/health` and `/ready`,
+//! `/openapi.json` describing all of them, and JSON errors for unknown routes and methods.
 
 use axum::{
-    Json, Router, body::Bytes, extract::State, http::header, response::IntoResponse, routing::get,
+    Json, Router, body::Bytes, extract::State, http::header, middleware::from_fn_with_state,
+    response::IntoResponse, routing::get,
 };
 
 use crate::{
     api::ServiceInfo,
     error,
     health::{self, Dependencies},
+    warm_up,
 };
 
 /// The whole router of a JSON service, `routes` given their state; `document` is the service's
@@ -21,6 +23,10 @@ pub fn json_service<S: Dependencies>(
     state: S,
 ) -> Router {
     let document = Bytes::from_static(document.as_bytes());
+    let routes = match state.warm_up() {
+        Some(warm_up) => routes.route_layer(from_fn_with_state(warm_up.clone(), warm_up::gate)),
+        None => routes,
+    };
     Router::new()
         .route("/", get(service_info).with_state(info))
         .route("/openapi.json", get(openapi_document).with_state(document))

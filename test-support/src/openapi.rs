@@ -182,9 +182,16 @@ pub async fn assert_every_operation_is_routed(
 }
 
 /// Panics unless every error answer (400 and up) is documented with the error body, the one
-/// every service sends. `/ready`'s 503 is a Readiness, which has the error body's `error` too.
+/// every service sends. `/ready`'s 503 is a Readiness and `/health`'s a Health: bodies of their
+/// own that carry the error body's `error` too, so a client reads every 503 alike.
 pub fn assert_error_answers_have_the_error_body(document: &Document) {
     document.schema("ErrorBody");
+    for own in ["Readiness", "Health"] {
+        assert!(
+            document.schema(own)["properties"]["error"].is_object(),
+            "{own} has no `error`"
+        );
+    }
     for (path, methods) in document.operations() {
         for method in methods {
             for status in document.statuses(&method, &path) {
@@ -193,10 +200,10 @@ pub fn assert_error_answers_have_the_error_body(document: &Document) {
                 }
                 let response = &document.operation(&method, &path)["responses"][status.to_string()];
                 let body = &response["content"]["application/json"]["schema"]["$ref"];
-                let expected = if path == "/ready" {
-                    "Readiness"
-                } else {
-                    "ErrorBody"
+                let expected = match path.as_str() {
+                    "/ready" => "Readiness",
+                    "/health" => "Health",
+                    _ => "ErrorBody",
                 };
                 assert_eq!(
                     body.as_str(),

@@ -189,3 +189,36 @@ async fn the_binary_also_stops_on_sigint() {
         .env("PORT", port.to_string()));
     assert_eq!(probe.status.code(), Some(1), "still answering after SIGINT");
 }
+
+#[tokio::test]
+async fn with_the_database_down_the_binary_listens_at_once_and_says_what_it_waits_for() {
+    let port = free_port();
+    let mut child = api_service()
+        .env(
+            "DATABASE_URL",
+            format!("postgres://tasks@127.0.0.1:{}/tasks", free_port()),
+        )
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Waiting for the database counts as alive: the healthcheck mode passes, so no
+    // orchestrator restarts the service over an outage a restart cannot fix.
+    binary::wait_until_healthy(BINARY, port).await;
+    let health = binary::http_get(port, "/health", None);
+    assert!(
+        health.ends_with(r#"{"status":"waiting","waiting_for":"postgres","error":"starting: waiting for postgres to answer"}"#),
+        "{health}"
+    );
+    let ready = binary::http_get(port, "/ready", None);
+    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
+    assert!(
+        ready.contains(r#""error":"starting: waiting for postgres to answer""#),
+        "{ready}"
+    );
+    let status = signal_and_wait(&mut child, "TERM");
+    assert!(
+        status.success(),
+        "a start-up that waits stops cleanly: {status}"
+    );
+}

@@ -29,19 +29,21 @@ impl TestApp {
             max_connections: 20,
             ..DatabaseConfig::new(database.connect_options())
         });
-        postgres::prepare(&pool)
+        let state = AppState::new(pool);
+        postgres::prepare(&state)
             .await
             .expect("migrations apply to a fresh database");
-        Self::new(pool, Some(database))
+        Self::new(state, Some(database))
     }
 
-    /// The app on a pool the test made itself, such as one to a server it stops.
-    pub fn on_pool(pool: sqlx::PgPool) -> Self {
-        Self::new(pool, None)
+    /// The app on a state the test made itself, such as one with a pool to a server it stops.
+    pub fn on(state: AppState) -> Self {
+        Self::new(state, None)
     }
 
-    fn new(pool: sqlx::PgPool, database: Option<TestDatabase>) -> Self {
-        let router = api_service::app(AppState { pool: pool.clone() }, &ServerConfig::new(0));
+    fn new(state: AppState, database: Option<TestDatabase>) -> Self {
+        let pool = state.pool.clone();
+        let router = api_service::app(state, &ServerConfig::new(0));
         Self {
             router: TestRouter::new(router),
             pool,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use api_service::{config::DatabaseConfig, postgres};
+use api_service::{AppState, config::DatabaseConfig, postgres};
 use axum::{
     body::Body,
     http::{Method, Request, StatusCode},
@@ -13,20 +13,26 @@ use test_support::{logs::LogCapture, postgres::PostgresServer};
 
 use crate::helpers::TestApp;
 
-fn pool_for(server: &PostgresServer) -> sqlx::PgPool {
-    postgres::pool(&DatabaseConfig {
+/// The state of a service on `server`, not started yet.
+fn state_for(server: &PostgresServer) -> AppState {
+    AppState::new(postgres::pool(&DatabaseConfig {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(1),
         ..DatabaseConfig::new(server.connect_options())
-    })
+    }))
+}
+
+/// A service on `server`, started.
+async fn started_on(server: &PostgresServer) -> TestApp {
+    let state = state_for(server);
+    postgres::prepare(&state).await.unwrap();
+    TestApp::on(state)
 }
 
 #[tokio::test]
 async fn the_database_going_down_answers_503_and_the_service_recovers_when_it_returns() {
     let server = PostgresServer::start();
-    let pool = pool_for(&server);
-    postgres::prepare(&pool).await.unwrap();
-    let app = TestApp::on_pool(pool);
+    let app = started_on(&server).await;
     let id = app.create_task("survives the outage").await;
 
     server.stop();
@@ -81,14 +87,45 @@ async fn the_database_going_down_answers_503_and_the_service_recovers_when_it_re
 }
 
 #[tokio::test]
-async fn start_up_waits_for_a_database_that_is_down_then_migrates() {
+async fn a_service_started_before_its_database_says_what_it_waits_for_then_serves() {
     let server = PostgresServer::start();
     server.stop();
-    let pool = pool_for(&server);
-    let prepare = tokio::spawn({
-        let pool = pool.clone();
-        async move { postgres::prepare(&pool).await }
-    });
+    let state = state_for(&server);
+    let app = TestApp::on(state.clone());
+    let prepare = tokio::spawn(async move { postgres::prepare(&state).await });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/health").await.body["status"] != "waiting" {
+        assert!(Instant::now() < deadline, "never said it was waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Alive (no restart brings a database back), not ready, and saying why.
+    let health = app.get("/health").await;
+    assert_eq!(
+        (health.status, health.body),
+        (
+            StatusCode::OK,
+            json!({"status": "waiting", "waiting_for": "postgres", "error": "starting: waiting for postgres to answer"})
+        )
+    );
+    let ready = app.get("/ready").await;
+    assert_eq!(
+        (ready.status, ready.body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ready": false, "error": "starting: waiting for postgres to answer",
+                   "dependencies": [{"name": "postgres", "reachable": false}]})
+        )
+    );
+    let tasks = app.get("/tasks").await;
+    assert_eq!(
+        (tasks.status, tasks.error(), tasks.header("retry-after")),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: waiting for postgres to answer",
+            "1"
+        )
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         !prepare.is_finished(),
@@ -101,8 +138,38 @@ async fn start_up_waits_for_a_database_that_is_down_then_migrates() {
         .expect("start-up did not notice the database came back")
         .unwrap()
         .expect("migrations apply once the database is back");
-    let app = TestApp::on_pool(pool);
+    let health = app.get("/health").await;
+    assert_eq!(
+        (health.status, health.body),
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+    assert_eq!(app.get("/ready").await.status, StatusCode::OK);
     assert_eq!(app.get("/tasks").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_starting_at_once_on_an_empty_database_migrate_it_once() {
+    let server = PostgresServer::start();
+    let replicas: Vec<AppState> = (0..8).map(|_| state_for(&server)).collect();
+    let mut starting = tokio::task::JoinSet::new();
+    for replica in &replicas {
+        let replica = replica.clone();
+        starting.spawn(async move { postgres::prepare(&replica).await });
+    }
+    while let Some(outcome) = starting.join_next().await {
+        outcome.unwrap().expect("every replica starts");
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&replicas[0].pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        usize::try_from(applied).unwrap(),
+        postgres::MIGRATOR.iter().count(),
+        "each migration recorded once"
+    );
+    let app = TestApp::on(replicas[0].clone());
+    app.create_task("after a crowded start").await;
 }
 
 #[tokio::test]
@@ -112,9 +179,7 @@ async fn an_outage_is_logged_with_what_the_database_did_under_the_request_id() {
         telemetry::subscriber(json, writer, false)
     });
     let server = PostgresServer::start();
-    let pool = pool_for(&server);
-    postgres::prepare(&pool).await.unwrap();
-    let app = TestApp::on_pool(pool);
+    let app = started_on(&server).await;
     server.stop();
 
     let request = Request::get("/tasks")

@@ -26,12 +26,16 @@ pub fn redis_config(url: &str, key_prefix: &str) -> RedisConfig {
     }
 }
 
+/// The state of a service on `config`'s Redis, not started yet.
+pub fn state_for(config: &RedisConfig) -> AppState {
+    AppState::new(Counters::new(config).expect("valid Redis settings"))
+}
+
+/// A service on `config`'s Redis, started.
 pub async fn app_for(config: &RedisConfig) -> TestRouter {
-    let counters = Counters::connect(config).await;
-    TestRouter::new(db_service::app(
-        AppState { counters },
-        &ServerConfig::new(0),
-    ))
+    let state = state_for(config);
+    state.prepare().await;
+    TestRouter::new(db_service::app(state, &ServerConfig::new(0)))
 }
 
 impl TestApp {

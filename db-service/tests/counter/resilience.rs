@@ -3,11 +3,11 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use db_service::Counters;
 use serde_json::json;
-use test_support::redis::RedisServer;
+use shared::server::ServerConfig;
+use test_support::{http::TestRouter, redis::RedisServer};
 
-use crate::helpers::{app_for, redis_config};
+use crate::helpers::{app_for, redis_config, state_for};
 
 #[tokio::test]
 async fn redis_going_down_answers_503_promptly_and_the_service_recovers_when_it_returns() {
@@ -67,24 +67,61 @@ async fn redis_going_down_answers_503_promptly_and_the_service_recovers_when_it_
 }
 
 #[tokio::test]
-async fn start_up_waits_for_redis_that_is_down() {
+async fn a_service_started_before_redis_says_what_it_waits_for_then_serves() {
     let server = RedisServer::start();
     server.stop();
-    let config = redis_config(&server.url(), "startup:");
-    let connect = tokio::spawn(async move { Counters::connect(&config).await });
+    let state = state_for(&redis_config(&server.url(), "startup:"));
+    let app = TestRouter::new(db_service::app(state.clone(), &ServerConfig::new(0)));
+    let prepare = tokio::spawn(async move { state.prepare().await });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/health").await.body["status"] != "waiting" {
+        assert!(Instant::now() < deadline, "never said it was waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Alive (no restart brings Redis back), not ready, and saying why.
+    let health = app.get("/health").await;
+    assert_eq!(
+        (health.status, health.body),
+        (
+            StatusCode::OK,
+            json!({"status": "waiting", "waiting_for": "redis", "error": "starting: waiting for redis to answer"})
+        )
+    );
+    let ready = app.get("/ready").await;
+    assert_eq!(
+        (ready.status, ready.body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ready": false, "error": "starting: waiting for redis to answer",
+                   "dependencies": [{"name": "redis", "reachable": false}]})
+        )
+    );
+    let hit = app.call(Method::POST, "/hits/x").await;
+    assert_eq!(
+        (hit.status, hit.error(), hit.header("retry-after")),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: waiting for redis to answer",
+            "1"
+        )
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
-        !connect.is_finished(),
+        !prepare.is_finished(),
         "start-up gave up instead of waiting for Redis"
     );
 
     server.resume();
-    let counters = tokio::time::timeout(Duration::from_secs(30), connect)
+    tokio::time::timeout(Duration::from_secs(30), prepare)
         .await
         .expect("start-up did not notice Redis came back")
         .unwrap();
-    counters
-        .ping()
-        .await
-        .expect("the connection works once Redis is back");
+    assert_eq!(app.get("/health").await.body, json!({"status": "ok"}));
+    assert_eq!(app.get("/ready").await.status, StatusCode::OK);
+    let hit = app.call(Method::POST, "/hits/x").await;
+    assert_eq!(
+        (hit.status, hit.body),
+        (StatusCode::OK, json!({"key": "x", "hits": 1}))
+    );
 }

@@ -49,28 +49,22 @@ impl Stack {
     /// The stack with db-service on the Redis at `url`, such as a server the test stops.
     pub async fn start_on_redis(url: &str, key_prefix: &str, redis: Option<TestRedis>) -> Self {
         let database = TestDatabase::create().await;
-        let pool = api_service::postgres::pool(&DatabaseConfig {
+        let api_state = api_service::AppState::new(api_service::postgres::pool(&DatabaseConfig {
             max_connections: 5,
             acquire_timeout: Duration::from_secs(1),
             ..DatabaseConfig::new(database.connect_options())
-        });
-        api_service::postgres::prepare(&pool).await.unwrap();
-        let api = Backend::start(api_service::app(
-            api_service::AppState { pool },
-            &ServerConfig::new(0),
-        ))
-        .await;
+        }));
+        api_service::postgres::prepare(&api_state).await.unwrap();
+        let api = Backend::start(api_service::app(api_state, &ServerConfig::new(0))).await;
 
-        let counters = db_service::Counters::connect(&RedisConfig {
+        let counters = db_service::Counters::new(&RedisConfig {
             key_prefix: key_prefix.to_owned(),
             ..RedisConfig::new(redis::Client::open(url).unwrap())
         })
-        .await;
-        let counter = Backend::start(db_service::app(
-            db_service::AppState { counters },
-            &ServerConfig::new(0),
-        ))
-        .await;
+        .unwrap();
+        let counter_state = db_service::AppState::new(counters);
+        counter_state.prepare().await;
+        let counter = Backend::start(db_service::app(counter_state, &ServerConfig::new(0))).await;
 
         let web = web_app(&api.url(), &counter.url(), &assets(static_dir(), 3600));
         Self {

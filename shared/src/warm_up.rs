@@ -1,0 +1,198 @@
+//! Start-up that does not keep a service from listening. A service listens at once, then
+//! reaches its database and prepares it (migrations) in the background; until that is done,
+//! its own routes answer 503 naming what it waits for.
+//!
+//! The phase decides what the health routes answer, so that Kubernetes, Swarm and Compose all
+//! do the right thing with them (`docs/lab-guide.md`, "Health checks that mean one thing"):
+//!
+//! | phase       | `/health` (liveness, `healthcheck` mode) | `/ready`, own routes |
+//! | ----------- | ---------------------------------------- | -------------------- |
+//! | `Reaching`  | 503: starting                            | 503                  |
+//! | `Waiting`   | 200: waiting for the database            | 503                  |
+//! | `Preparing` | 503: starting                            | 503                  |
+//! | `Done`      | 200                                      | per dependency check |
+//!
+//! Waiting on a database that is down counts as alive: no restart brings the database back,
+//! so Swarm (which replaces an unhealthy task) and Kubernetes (liveness) leave the service
+//! alone. The service's own start-up work (the first attempt, the migrations) is not alive
+//! yet, so a Swarm rolling update, which waits for the new task to be healthy, never sends
+//! traffic to a replica that could serve but has not finished starting.
+
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering},
+    },
+};
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::{error::ApiError, retry};
+
+/// Where a service is in its start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// The first attempt to reach the dependency has not ended yet.
+    Reaching,
+    /// The dependency did not answer; the service retries, with nothing a restart would fix.
+    Waiting,
+    /// The dependency answers and is being prepared (migrations).
+    Preparing,
+    /// Start-up is over. An outage from now on is answered request by request.
+    Done,
+}
+
+impl Phase {
+    const ALL: [Self; 4] = [Self::Reaching, Self::Waiting, Self::Preparing, Self::Done];
+}
+
+/// A service's start-up, shared by the task that runs it and the routes that report it.
+/// Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct WarmUp {
+    dependency: &'static str,
+    phase: Arc<AtomicU8>,
+}
+
+impl WarmUp {
+    /// A start-up that must reach `dependency` before the service serves.
+    pub fn new(dependency: &'static str) -> Self {
+        Self {
+            dependency,
+            phase: Arc::new(AtomicU8::new(Phase::Reaching as u8)),
+        }
+    }
+
+    pub fn dependency(&self) -> &'static str {
+        self.dependency
+    }
+
+    pub fn phase(&self) -> Phase {
+        let value = self.phase.load(Ordering::Acquire);
+        Phase::ALL[usize::from(value)]
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase() == Phase::Done
+    }
+
+    fn set(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Runs the whole start-up: `reach` until it succeeds (with backoff, logging each failure),
+    /// then `prepare` on what it returned. `Done` only when `prepare` succeeded; its error is
+    /// the caller's, since a failed migration is a bug no retry fixes.
+    pub async fn run<T, E, R, RFut, P, PFut, PE>(&self, reach: R, prepare: P) -> Result<(), PE>
+    where
+        E: std::error::Error + 'static,
+        R: FnMut() -> RFut,
+        RFut: Future<Output = Result<T, E>>,
+        P: FnOnce(T) -> PFut,
+        PFut: Future<Output = Result<(), PE>>,
+    {
+        let reached =
+            retry::with_backoff(self.dependency, reach, || self.set(Phase::Waiting)).await;
+        self.set(Phase::Preparing);
+        prepare(reached).await?;
+        self.set(Phase::Done);
+        tracing::info!(dependency = self.dependency, "started: serving");
+        Ok(())
+    }
+
+    /// Why the service does not serve yet; `None` once it does.
+    pub fn not_serving_because(&self) -> Option<String> {
+        match self.phase() {
+            Phase::Reaching | Phase::Waiting => Some(format!(
+                "starting: waiting for {} to answer",
+                self.dependency
+            )),
+            Phase::Preparing => Some(format!("starting: preparing {}", self.dependency)),
+            Phase::Done => None,
+        }
+    }
+}
+
+/// Middleware for a service's own routes: 503, naming what it waits for, until start-up is
+/// done. `Retry-After` tells a client when to try again.
+pub async fn gate(State(warm_up): State<WarmUp>, request: Request, next: Next) -> Response {
+    match warm_up.not_serving_because() {
+        None => next.run(request).await,
+        Some(reason) => {
+            let mut response =
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        cell::Cell,
+        io::{Error, ErrorKind},
+    };
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dependency_that_does_not_answer_is_waited_for_then_prepared() {
+        let warm_up = WarmUp::new("postgres");
+        assert_eq!(warm_up.phase(), Phase::Reaching);
+        let failures = Cell::new(0);
+        let observed = &warm_up;
+        let run = warm_up.run(
+            || async {
+                if failures.get() < 2 {
+                    failures.set(failures.get() + 1);
+                    return Err(Error::new(ErrorKind::ConnectionRefused, "refused"));
+                }
+                Ok("connection")
+            },
+            |connection| async move {
+                assert_eq!(connection, "connection");
+                assert_eq!(observed.phase(), Phase::Preparing);
+                Ok::<_, Error>(())
+            },
+        );
+        let watched = async {
+            tokio::task::yield_now().await;
+            assert_eq!(warm_up.phase(), Phase::Waiting);
+            assert_eq!(
+                warm_up.not_serving_because().as_deref(),
+                Some("starting: waiting for postgres to answer")
+            );
+        };
+        let (outcome, ()) = tokio::join!(run, watched);
+        outcome.unwrap();
+        assert!(warm_up.is_done());
+        assert_eq!(warm_up.not_serving_because(), None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_preparation_is_not_done() {
+        let warm_up = WarmUp::new("postgres");
+        let outcome = warm_up
+            .run(
+                || async { Ok::<_, Error>(()) },
+                |()| async { Err(Error::other("migration 3 failed")) },
+            )
+            .await;
+        assert_eq!(outcome.unwrap_err().to_string(), "migration 3 failed");
+        assert_eq!(warm_up.phase(), Phase::Preparing);
+        assert_eq!(
+            warm_up.not_serving_because().as_deref(),
+            Some("starting: preparing postgres")
+        );
+    }
+}
