@@ -16,5 +16,6 @@ pub mod logs;
 pub mod openapi;
 pub mod postgres;
 pub mod redis;
+pub mod warm_up;
 
 pub use process::free_port;

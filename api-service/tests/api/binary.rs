@@ -202,20 +202,7 @@ async fn with_the_database_down_the_binary_listens_at_once_and_says_what_it_wait
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    // Waiting for the database counts as alive: the healthcheck mode passes, so no
-    // orchestrator restarts the service over an outage a restart cannot fix.
-    binary::wait_until_healthy(BINARY, port).await;
-    let health = binary::http_get(port, "/health", None);
-    assert!(
-        health.ends_with(r#"{"status":"waiting","waiting_for":"postgres","error":"starting: waiting for postgres to answer"}"#),
-        "{health}"
-    );
-    let ready = binary::http_get(port, "/ready", None);
-    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
-    assert!(
-        ready.contains(r#""error":"starting: waiting for postgres to answer""#),
-        "{ready}"
-    );
+    test_support::warm_up::assert_binary_waiting_for(BINARY, port, "postgres").await;
     let status = signal_and_wait(&mut child, "TERM");
     assert!(
         status.success(),

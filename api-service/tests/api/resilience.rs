@@ -93,30 +93,7 @@ async fn a_service_started_before_its_database_says_what_it_waits_for_then_serve
     let state = state_for(&server);
     let app = TestApp::on(state.clone());
     let prepare = tokio::spawn(async move { postgres::prepare(&state).await });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.get("/health").await.body["status"] != "waiting" {
-        assert!(Instant::now() < deadline, "never said it was waiting");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    // Alive (no restart brings a database back), not ready, and saying why.
-    let health = app.get("/health").await;
-    assert_eq!(
-        (health.status, health.body),
-        (
-            StatusCode::OK,
-            json!({"status": "waiting", "waiting_for": "postgres", "error": "starting: waiting for postgres to answer"})
-        )
-    );
-    let ready = app.get("/ready").await;
-    assert_eq!(
-        (ready.status, ready.body),
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"ready": false, "error": "starting: waiting for postgres to answer",
-                   "dependencies": [{"name": "postgres", "reachable": false}]})
-        )
-    );
+    test_support::warm_up::assert_waiting_for(&app, "postgres").await;
     let tasks = app.get("/tasks").await;
     assert_eq!(
         (tasks.status, tasks.error(), tasks.header("retry-after")),

@@ -120,20 +120,7 @@ async fn with_redis_down_the_binary_listens_at_once_and_says_what_it_waits_for()
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    // Waiting for Redis counts as alive: the healthcheck mode passes, so no orchestrator
-    // restarts the service over an outage a restart cannot fix.
-    binary::wait_until_healthy(BINARY, port).await;
-    let health = binary::http_get(port, "/health", None);
-    assert!(
-        health.ends_with(r#"{"status":"waiting","waiting_for":"redis","error":"starting: waiting for redis to answer"}"#),
-        "{health}"
-    );
-    let ready = binary::http_get(port, "/ready", None);
-    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
-    assert!(
-        ready.contains(r#""error":"starting: waiting for redis to answer""#),
-        "{ready}"
-    );
+    test_support::warm_up::assert_binary_waiting_for(BINARY, port, "redis").await;
     let status = signal_and_wait(&mut child, "TERM");
     assert!(
         status.success(),

@@ -73,30 +73,7 @@ async fn a_service_started_before_redis_says_what_it_waits_for_then_serves() {
     let state = state_for(&redis_config(&server.url(), "startup:"));
     let app = TestRouter::new(db_service::app(state.clone(), &ServerConfig::new(0)));
     let prepare = tokio::spawn(async move { state.prepare().await });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.get("/health").await.body["status"] != "waiting" {
-        assert!(Instant::now() < deadline, "never said it was waiting");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    // Alive (no restart brings Redis back), not ready, and saying why.
-    let health = app.get("/health").await;
-    assert_eq!(
-        (health.status, health.body),
-        (
-            StatusCode::OK,
-            json!({"status": "waiting", "waiting_for": "redis", "error": "starting: waiting for redis to answer"})
-        )
-    );
-    let ready = app.get("/ready").await;
-    assert_eq!(
-        (ready.status, ready.body),
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"ready": false, "error": "starting: waiting for redis to answer",
-                   "dependencies": [{"name": "redis", "reachable": false}]})
-        )
-    );
+    test_support::warm_up::assert_waiting_for(&app, "redis").await;
     let hit = app.call(Method::POST, "/hits/x").await;
     assert_eq!(
         (hit.status, hit.error(), hit.header("retry-after")),
