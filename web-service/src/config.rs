@@ -79,7 +79,11 @@ impl AssetsConfig {
 /// An `http://` base URL without its trailing slash, so paths can be appended.
 fn base_url(variable: &str, default: &str) -> Result<String, ConfigError> {
     let url = config::string_or(variable, default)?;
-    if !url.starts_with("http://") || url.len() <= "http://".len() {
+    let parsed = reqwest::Url::parse(&url);
+    let is_base = parsed
+        .as_ref()
+        .is_ok_and(|parsed| parsed.scheme() == "http" && parsed.host_str().is_some());
+    if !url.starts_with("http://") || !is_base {
         return Err(ConfigError::new(
             format!("{variable}={url:?}"),
             "expected an http:// URL such as http://api-service:8000",

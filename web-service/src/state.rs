@@ -7,7 +7,12 @@ use shared::{api::DependencyStatus, health::Dependencies, request_id::RequestId}
 
 use crate::{
     build_info::BuildInfo,
-    clients::{self, Backend, BackendStatus, api::ApiClient, counter::CounterClient},
+    clients::{
+        self, Backend, BackendStatus,
+        api::ApiClient,
+        counter::CounterClient,
+        replicas::{self, Resolve},
+    },
     config::BackendsConfig,
 };
 
@@ -21,10 +26,17 @@ pub struct AppState {
 impl AppState {
     /// Both backends share one `reqwest::Client`, hence one connection pool.
     pub fn new(backends: &BackendsConfig, build: BuildInfo) -> Self {
+        Self::resolving_with(backends, build, replicas::system_resolver())
+    }
+
+    /// The backends' replicas found by `resolve`, not by DNS: the tests give one name several
+    /// loopback addresses, as Swarm's DNS gives one per replica.
+    pub fn resolving_with(backends: &BackendsConfig, build: BuildInfo, resolve: Resolve) -> Self {
         let http = clients::http_client(backends.timeout);
+        let api_url = &backends.api_url;
         Self {
-            api: Backend::new(clients::api::NAME, &backends.api_url, http.clone()),
-            counter: Backend::new(clients::counter::NAME, &backends.counter_url, http),
+            api: Backend::new(clients::api::NAME, api_url, http.clone(), resolve.clone()),
+            counter: Backend::new(clients::counter::NAME, &backends.counter_url, http, resolve),
             build: Arc::new(build),
         }
     }

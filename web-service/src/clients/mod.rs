@@ -1,17 +1,19 @@
 //! HTTP clients for the backends: one `reqwest::Client` (one connection pool) for both, calls
-//! that carry the `x-request-id` of the request being served, and one way of turning what went
-//! wrong into something a page can show and a log line that says why.
+//! spread over each backend's replicas, calls that carry the `x-request-id` of the request
+//! being served, and one way of turning what went wrong into something a page can show and a
+//! log line that says why.
 
 pub mod api;
 pub mod counter;
+pub mod replicas;
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use axum::http::HeaderValue;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use axum::http::{HeaderValue, header};
+use reqwest::{Method, Request, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use shared::{
     access_log,
@@ -19,6 +21,8 @@ use shared::{
     error, request_id,
     server::ConnectionLimits,
 };
+
+use self::replicas::{Replicas, Resolve};
 
 /// The one HTTP client of the service. Every call gives up after `timeout`, connecting
 /// included, so a backend that hangs costs a page at most that long.
@@ -37,19 +41,42 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .expect("a client without TLS or proxies always builds")
 }
 
-/// One backend: its name, where it answers, and the shared client.
+/// One backend: its name, where it answers, its replicas, and the shared client.
 #[derive(Debug, Clone)]
 pub struct Backend {
     name: &'static str,
     base_url: Arc<str>,
+    /// `host:port` of the base URL, sent as `Host` when a call goes to a replica's address.
+    host: HeaderValue,
+    replicas: Replicas,
     http: reqwest::Client,
 }
 
 impl Backend {
-    pub fn new(name: &'static str, base_url: &str, http: reqwest::Client) -> Self {
+    /// `base_url` is an `http://host[:port]` URL, as the configuration checked; its host's
+    /// addresses, found by `resolve`, are its replicas.
+    pub fn new(
+        name: &'static str,
+        base_url: &str,
+        http: reqwest::Client,
+        resolve: Resolve,
+    ) -> Self {
+        let url = Url::parse(base_url).expect("the configuration checked the URL");
+        let host = url.host_str().expect("the configuration checked the host");
+        let port = url.port_or_known_default().unwrap_or(80);
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
         Self {
             name,
             base_url: base_url.into(),
+            host: HeaderValue::try_from(host_header).expect("a URL's host is a valid header"),
+            replicas: Replicas::new(
+                host.trim_start_matches('[').trim_end_matches(']'),
+                port,
+                resolve,
+            ),
             http,
         }
     }
@@ -85,8 +112,8 @@ impl Caller {
 
     /// Sends the request; a 2xx answer is passed on, anything else is a [`BackendError`].
     async fn send(&self, request: RequestBuilder) -> Result<Response, BackendError> {
-        let response = request
-            .send()
+        let response = self
+            .execute(request)
             .await
             .map_err(|error| self.unavailable(Outage::NoAnswer(error)))?;
         let status = response.status();
@@ -107,6 +134,36 @@ impl Caller {
             status,
             message: message.unwrap_or_else(|| "no error message".to_owned()),
         }))
+    }
+
+    /// Sends the request to the next replica. A refused connection means the request never
+    /// left, so it is sent once more, to another replica of a fresh resolution (the refusing
+    /// one has usually just stopped). A connection that timed out is not retried: that would
+    /// double the wait of a page whose backend hangs.
+    async fn execute(&self, request: RequestBuilder) -> reqwest::Result<Response> {
+        let request = request.build()?;
+        let second_try = request.try_clone();
+        match self.execute_on_next_replica(request).await {
+            Err(error) if error.is_connect() && !error.is_timeout() => {
+                self.backend.replicas.forget().await;
+                match second_try {
+                    Some(request) => self.execute_on_next_replica(request).await,
+                    None => Err(error),
+                }
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn execute_on_next_replica(&self, mut request: Request) -> reqwest::Result<Response> {
+        if let Some(address) = self.backend.replicas.next().await
+            && request.url_mut().set_ip_host(address.ip()).is_ok()
+        {
+            request
+                .headers_mut()
+                .insert(header::HOST, self.backend.host.clone());
+        }
+        self.backend.http.execute(request).await
     }
 
     /// Sends the request and decodes a 2xx body; a body of the wrong shape means the backend

@@ -16,7 +16,14 @@ pub struct Backend {
 impl Backend {
     /// Serves `router` on a free loopback port.
     pub async fn start(router: Router) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_at("127.0.0.1:0".parse().unwrap(), router).await
+    }
+
+    /// Serves `router` on `address`, port 0 for a free one.
+    pub async fn start_at(address: SocketAddr, router: Router) -> Self {
+        let listener = TcpListener::bind(address)
+            .await
+            .unwrap_or_else(|error| panic!("cannot listen on {address}: {error}"));
         let address = listener.local_addr().unwrap();
         let mut backend = Self {
             router,
@@ -25,6 +32,10 @@ impl Backend {
         };
         backend.serve(listener);
         backend
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     pub fn url(&self) -> String {

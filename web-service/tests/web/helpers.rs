@@ -4,7 +4,10 @@
 use std::{ops::Deref, path::PathBuf, time::Duration};
 
 use api_service::config::DatabaseConfig;
-use axum::http::{Method, StatusCode, header};
+use axum::{
+    Router,
+    http::{Method, StatusCode, header},
+};
 use db_service::config::RedisConfig;
 use shared::server::ServerConfig;
 use test_support::{
@@ -15,6 +18,7 @@ use test_support::{
 use web_service::{
     AppState,
     build_info::BuildInfo,
+    clients::replicas::{Resolve, system_resolver},
     config::{AssetsConfig, BackendsConfig},
 };
 
@@ -49,22 +53,8 @@ impl Stack {
     /// The stack with db-service on the Redis at `url`, such as a server the test stops.
     pub async fn start_on_redis(url: &str, key_prefix: &str, redis: Option<TestRedis>) -> Self {
         let database = TestDatabase::create().await;
-        let api_state = api_service::AppState::new(api_service::postgres::pool(&DatabaseConfig {
-            max_connections: 5,
-            acquire_timeout: Duration::from_secs(1),
-            ..DatabaseConfig::new(database.connect_options())
-        }));
-        api_service::postgres::prepare(&api_state).await.unwrap();
-        let api = Backend::start(api_service::app(api_state, &ServerConfig::new(0))).await;
-
-        let counters = db_service::Counters::new(&RedisConfig {
-            key_prefix: key_prefix.to_owned(),
-            ..RedisConfig::new(redis::Client::open(url).unwrap())
-        })
-        .unwrap();
-        let counter_state = db_service::AppState::new(counters);
-        counter_state.prepare().await;
-        let counter = Backend::start(db_service::app(counter_state, &ServerConfig::new(0))).await;
+        let api = Backend::start(api_app(&database).await).await;
+        let counter = Backend::start(counter_app(url, key_prefix).await).await;
 
         let web = web_app(&api.url(), &counter.url(), &assets(static_dir(), 3600));
         Self {
@@ -77,8 +67,41 @@ impl Stack {
     }
 }
 
+/// api-service on `database`, migrated.
+pub async fn api_app(database: &TestDatabase) -> Router {
+    let state = api_service::AppState::new(api_service::postgres::pool(&DatabaseConfig {
+        max_connections: 5,
+        acquire_timeout: Duration::from_secs(1),
+        ..DatabaseConfig::new(database.connect_options())
+    }));
+    api_service::postgres::prepare(&state).await.unwrap();
+    api_service::app(state, &ServerConfig::new(0))
+}
+
+/// db-service on the Redis at `url`, its keys under `key_prefix`, connected.
+pub async fn counter_app(url: &str, key_prefix: &str) -> Router {
+    let counters = db_service::Counters::new(&RedisConfig {
+        key_prefix: key_prefix.to_owned(),
+        ..RedisConfig::new(redis::Client::open(url).unwrap())
+    })
+    .unwrap();
+    let state = db_service::AppState::new(counters);
+    state.prepare().await;
+    db_service::app(state, &ServerConfig::new(0))
+}
+
 /// web-service over backends at the given URLs.
 pub fn web_app(api_url: &str, counter_url: &str, assets: &AssetsConfig) -> TestRouter {
+    web_app_resolving(api_url, counter_url, assets, system_resolver())
+}
+
+/// web-service over backends whose names `resolve` resolves.
+pub fn web_app_resolving(
+    api_url: &str,
+    counter_url: &str,
+    assets: &AssetsConfig,
+    resolve: Resolve,
+) -> TestRouter {
     let backends = BackendsConfig {
         api_url: api_url.to_owned(),
         counter_url: counter_url.to_owned(),
@@ -91,7 +114,7 @@ pub fn web_app(api_url: &str, counter_url: &str, assets: &AssetsConfig) -> TestR
         built: "today".to_owned(),
     };
     TestRouter::new(web_service::app(
-        AppState::new(&backends, build),
+        AppState::resolving_with(&backends, build, resolve),
         assets,
         &ServerConfig::new(0),
     ))

@@ -11,5 +11,6 @@ mod cross_origin;
 mod degraded;
 mod helpers;
 mod pages;
+mod replicas;
 mod request_ids;
 mod status;

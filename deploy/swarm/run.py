@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""The production stack on a one-node Docker Swarm, end to end, measured:
+
+ 1. init       a swarm on 127.0.0.1, unless this engine is already a manager of one
+ 2. build      `docker compose -f docker-compose.prod.yml build` (the images the stack runs)
+ 3. deploy     `docker stack deploy -c deploy/swarm/stack.yml`, until the page is whole
+ 4. scale      api-service and db-service to 3 replicas each
+ 5. spread     page loads, then each replica's access lines counted: every replica must serve
+ 6. update     `docker service update --force` of api-service, then db-service, under steady
+               page traffic: no page may be degraded or fail; then web-service, whose update
+               is stop-first (it holds the node's port): how long the page is away
+ 7. rollback   an update the service rejects at start-up (PORT=none): Swarm must roll it back
+               on its own, again with no degraded page
+ 8. data       a task and the view count survive `docker stack rm` and a new deploy
+ 9. remove     the stack, the volumes it made, and the swarm if this script made it
+
+It prints each step's time and figures, and exits 1 on the first broken promise. It leaves the
+machine as it found it. Run from anywhere:
+
+    deploy/swarm/run.py
+
+The stack is named `lab` unless STACK is set; web-service answers on 127.0.0.1:8032.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = os.environ.get("STACK", "lab")
+STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
+PAGE = "http://127.0.0.1:8032/"
+REPLICAS = 3
+SPREAD_PAGES = 300
+# What the home page says when a backend call failed (web-service/templates/home.html).
+DEGRADED = ('id="tasks-unavailable"', 'class="views unavailable"')
+started = time.monotonic()
+
+
+def log(message):
+    print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
+
+
+def step(title):
+    print(f"\n\033[1m=== {title} ===\033[0m", flush=True)
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def docker(*arguments, check=True, capture=True, env=None):
+    result = subprocess.run(["docker", *arguments], capture_output=capture, text=True, env=env)
+    if check and result.returncode != 0:
+        fail(f"docker {' '.join(arguments)} failed: {(result.stderr or '').strip()}")
+    return (result.stdout or "").strip()
+
+
+def lab_environment():
+    """The variables the stack file reads: .env's bases (docker stack deploy reads no .env),
+    and the version the images are tagged with."""
+    environment = dict(os.environ)
+    dotenv = ROOT / ".env"
+    if dotenv.exists():
+        for line in dotenv.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                environment.setdefault(key.strip(), value.strip())
+    version = re.search(r'^version = "(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    environment.setdefault("LAB_VERSION", version)
+    return environment
+
+
+def service(name):
+    return f"{STACK}_{name}"
+
+
+def wait_for(what, condition, timeout):
+    """Polls `condition` until it returns something true; returns it and the seconds waited."""
+    begun = time.monotonic()
+    while True:
+        outcome = condition()
+        if outcome:
+            return outcome, time.monotonic() - begun
+        if time.monotonic() - begun > timeout:
+            fail(f"{what}: not within {timeout} s")
+        time.sleep(0.5)
+
+
+def fetch(url, data=None, request_id=None, timeout=5):
+    """(status, body) of one request; status 0 when nothing answered."""
+    headers = {"x-request-id": request_id} if request_id else {}
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError):
+        return 0, ""
+
+
+def page_is_whole():
+    status, body = fetch(PAGE)
+    return status == 200 and not any(marker in body for marker in DEGRADED)
+
+
+def running_replicas(name):
+    """How many of the service's tasks run (with a health check: are healthy)."""
+    tasks = docker("service", "ps", service(name), "--filter", "desired-state=running",
+                   "--format", "{{.CurrentState}}", check=False)
+    return sum(1 for line in tasks.splitlines() if line.startswith("Running"))
+
+
+class PageLoad(threading.Thread):
+    """Steady page traffic, 20 pages a second, each classified: whole, degraded or failed."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.outcomes = Counter()
+        self.bad = []
+        self.halt = threading.Event()
+
+    def run(self):
+        number = 0
+        while not self.halt.is_set():
+            number += 1
+            status, body = fetch(PAGE, request_id=f"load-{number}")
+            if status != 200:
+                self.outcomes["failed"] += 1
+                self.bad.append((time.monotonic() - started, f"status {status}"))
+            elif any(marker in body for marker in DEGRADED):
+                self.outcomes["degraded"] += 1
+                marker = next(m for m in DEGRADED if m in body)
+                self.bad.append((time.monotonic() - started, f"degraded: {marker}"))
+            else:
+                self.outcomes["whole"] += 1
+            self.halt.wait(0.05)
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+        return self.outcomes
+
+
+def under_load(what, action, tolerate=False):
+    """Runs `action` under steady page traffic; fails if any page was degraded or failed,
+    unless `tolerate`, which reports how long pages failed instead."""
+    load = PageLoad()
+    load.start()
+    time.sleep(2)
+    seconds = action()
+    time.sleep(2)
+    outcomes = load.stop()
+    total = sum(outcomes.values())
+    log(f"{what}: {seconds:.1f} s; {total} pages under load: {outcomes['whole']} whole, "
+        f"{outcomes['degraded']} degraded, {outcomes['failed']} failed")
+    if tolerate:
+        gap = load.bad[-1][0] - load.bad[0][0] if load.bad else 0.0
+        first = f", first: {load.bad[0][1]}" if load.bad else ""
+        log(f"{what}: pages failed for {gap:.1f} s ({len(load.bad)} pages{first})")
+        return seconds, gap
+    if load.bad:
+        for at, problem in load.bad[:10]:
+            print(f"  at {at:.1f} s: {problem}", file=sys.stderr)
+        fail(f"{what}: {len(load.bad)} page(s) degraded or failed")
+    return seconds, total
+
+
+def update_state(name):
+    spec = json.loads(docker("service", "inspect", service(name)))[0]
+    return (spec.get("UpdateStatus") or {}).get("State", "")
+
+
+def forced_update(name):
+    begun = time.monotonic()
+    docker("service", "update", "--detach", "--force", service(name))
+    wait_for(f"the update of {name}", lambda: update_state(name) == "completed", 180)
+    return time.monotonic() - begun
+
+
+def broken_update(name):
+    begun = time.monotonic()
+    docker("service", "update", "--detach", "--env-add", "PORT=none", service(name))
+    state, _ = wait_for(f"the rollback of {name}",
+                        lambda: update_state(name) if update_state(name).startswith("rollback_completed") or
+                        update_state(name) in ("completed", "paused", "rollback_paused") else None, 180)
+    if state != "rollback_completed":
+        fail(f"the broken update of {name} ended {state!r}, not rolled back")
+    env = json.loads(docker("service", "inspect", service(name)))[0]["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
+    if "PORT=none" in env:
+        fail(f"{name} still has PORT=none after the rollback")
+    return time.monotonic() - begun
+
+
+def access_lines_by_replica(name, prefix):
+    """Each replica's count of access lines for request ids starting with `prefix`. Read from
+    each task's container (this swarm has one node): `docker service logs` of Docker 20.10
+    sometimes never ends."""
+    containers = docker("ps", "--filter", f"label=com.docker.swarm.service.name={service(name)}",
+                        "--format", '{{.ID}} {{.Label "com.docker.swarm.task.name"}}')
+    counts = Counter()
+    for line in containers.splitlines():
+        container, task = line.split(" ", 1)
+        output = docker("logs", container)
+        counts[task] = sum(1 for text in output.splitlines()
+                           if f'"request_id":"{prefix}' in text and '"message":"request"' in text)
+    return counts
+
+
+def deploy(environment):
+    docker("stack", "deploy", "--prune", "-c", str(STACK_FILE), STACK, env=environment)
+    _, seconds = wait_for("a whole page from the new stack", page_is_whole, 180)
+    return seconds
+
+
+def remove_stack():
+    """`docker stack rm`, then waits until its containers and networks are gone."""
+    docker("stack", "rm", STACK, check=False)
+
+    def gone():
+        containers = docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={STACK}", check=False)
+        networks = docker("network", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}", check=False)
+        return not containers and not networks
+    _, seconds = wait_for(f"stack {STACK} removed", gone, 120)
+    return seconds
+
+
+def main():
+    environment = lab_environment()
+    info = json.loads(docker("info", "--format", "{{json .Swarm}}"))
+    created_swarm = False
+    volumes_before = set(docker("volume", "ls", "-q").split())
+    timings = {}
+
+    step("1. a one-node swarm")
+    if info.get("LocalNodeState") == "active":
+        if not info.get("ControlAvailable"):
+            fail("this engine is a swarm worker: run this on a manager")
+        if STACK in docker("stack", "ls", "--format", "{{.Name}}").split():
+            fail(f"a stack named {STACK} runs already: set STACK to another name")
+        log("this engine is already a swarm manager: using its swarm, leaving it afterwards")
+    else:
+        # Loopback only: the swarm's control port is not opened to the network.
+        docker("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:2377")
+        created_swarm = True
+        log("swarm initialised on 127.0.0.1 (left at the end)")
+
+    try:
+        step("2. the images: docker compose -f docker-compose.prod.yml build")
+        begun = time.monotonic()
+        subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.prod.yml"), "build", "--quiet"],
+                       check=True, env=environment, cwd=ROOT)
+        timings["build"] = time.monotonic() - begun
+        log(f"built in {timings['build']:.0f} s: " + ", ".join(
+            f"rust-lab/{name}:{environment['LAB_VERSION']}" for name in ("api-service", "db-service", "web-service")))
+
+        step(f"3. docker stack deploy -c deploy/swarm/stack.yml {STACK}")
+        timings["deploy"] = deploy(environment)
+        log(f"the page is whole {timings['deploy']:.1f} s after the deploy command")
+
+        step(f"4. scale api-service and db-service to {REPLICAS}")
+        begun = time.monotonic()
+        docker("service", "scale", "--detach", f"{service('api-service')}={REPLICAS}", f"{service('db-service')}={REPLICAS}")
+        for name in ("api-service", "db-service"):
+            wait_for(f"{REPLICAS} healthy {name} replicas", lambda name=name: running_replicas(name) == REPLICAS, 120)
+        timings["scale"] = time.monotonic() - begun
+        log(f"{REPLICAS} healthy replicas of each in {timings['scale']:.1f} s")
+
+        step(f"5. how {SPREAD_PAGES} page loads spread over the replicas")
+        time.sleep(3)  # web-service resolves the names again every 2 s
+        for number in range(SPREAD_PAGES):
+            status, _ = fetch(PAGE, request_id=f"spread-{number}")
+            if status != 200:
+                fail(f"page {number} answered {status}")
+        time.sleep(2)  # the log lines reach `docker service logs`
+        for name in ("api-service", "db-service"):
+            counts = access_lines_by_replica(name, "spread-")
+            total = sum(counts.values())
+            shares = ", ".join(f"{count} ({count / total:.0%})" for _, count in sorted(counts.items()))
+            log(f"{name}: {total} calls over {len(counts)} replicas: {shares}")
+            if len(counts) != REPLICAS or min(counts.values()) < total / REPLICAS / 2:
+                fail(f"{name}'s calls did not reach all {REPLICAS} replicas evenly: {dict(counts)}")
+
+        step("6. rolling updates under steady page traffic")
+        for name in ("api-service", "db-service"):
+            timings[f"update {name}"], _ = under_load(
+                f"docker service update --force {service(name)}", lambda name=name: forced_update(name))
+
+        # web-service holds the node's port: its update is stop-first, and the page is away
+        # while the new task starts (deploy/swarm/stack.yml says why).
+        timings["update web-service"], timings["web-service away"] = under_load(
+            f"docker service update --force {service('web-service')} (stop-first)",
+            lambda: forced_update("web-service"), tolerate=True)
+
+        step("7. a broken update (PORT=none, refused at start-up), rolled back by Swarm")
+        timings["rollback"], _ = under_load(
+            f"docker service update --env-add PORT=none {service('api-service')}", lambda: broken_update("api-service"))
+
+        step("8. the data survives docker stack rm and a new deploy")
+        title = f"survives the stack {int(time.time())}"
+        status, _ = fetch(PAGE + "tasks", data=urllib.parse.urlencode({"title": title}).encode())
+        if status != 200:  # the form redirects to the page, which urllib follows
+            fail(f"adding a task through the form answered {status}")
+        views_before = int(re.search(r"viewed <strong>(\d+)", fetch(PAGE)[1]).group(1))
+        timings["stack rm"] = remove_stack()
+        timings["redeploy"] = deploy(environment)
+        body = fetch(PAGE)[1]
+        views_after = int(re.search(r"viewed <strong>(\d+)", body).group(1))
+        if title not in body or views_after <= views_before:
+            fail(f"after the new deploy: task listed {title in body}, views {views_before} then {views_after}")
+        log(f"removed in {timings['stack rm']:.1f} s, whole again {timings['redeploy']:.1f} s after the new deploy; "
+            f"the task is listed and the count went on ({views_before}, then {views_after})")
+    finally:
+        step("9. remove the stack, its volumes, and the swarm if this script made it")
+        remove_stack()
+        made = set(docker("volume", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}",
+                          check=False).split()) - volumes_before
+        for volume in sorted(made):
+            docker("volume", "rm", volume, check=False)
+        if created_swarm:
+            docker("swarm", "leave", "--force", check=False)
+        log(f"removed the stack and {len(made)} volume(s)" + ("; left the swarm" if created_swarm else ""))
+
+    step("figures")
+    for what, seconds in timings.items():
+        print(f"  {what:<24} {seconds:6.1f} s")
+    print(f"all steps passed in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+//! A backend with several replicas behind one name, as Swarm's DNS (`endpoint_mode: dnsrr`)
+//! gives them: web-service spreads its calls over all of them, and one that stops costs no page.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use axum::{Router, extract::Request, middleware::Next};
+use test_support::{postgres::TestDatabase, redis::TestRedis};
+use web_service::clients::replicas::Resolve;
+
+use crate::{
+    backends::Backend,
+    helpers::{api_app, assets, counter_app, static_dir, views, web_app_resolving},
+};
+
+const REPLICAS: u8 = 3;
+
+/// `router`, counting the requests it serves in `served`.
+fn counting(router: Router, served: Arc<AtomicUsize>) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            served.fetch_add(1, Ordering::Relaxed);
+            next.run(request)
+        },
+    ))
+}
+
+/// Resolves every name to `addresses`, as a DNS server answers for a service's replicas.
+fn resolving_to(addresses: Vec<SocketAddr>) -> Resolve {
+    Arc::new(move |_| {
+        let addresses = addresses.clone();
+        Box::pin(async move { Ok(addresses) })
+    })
+}
+
+#[tokio::test]
+async fn page_views_are_spread_over_every_counter_replica_and_one_stopping_costs_no_page() {
+    let database = TestDatabase::create().await;
+    let redis = TestRedis::create();
+    let api = Backend::start(api_app(&database).await).await;
+
+    // The replicas share a port on 127.0.0.1, .2 and .3, as Swarm's tasks do on their own IPs.
+    let counter = counter_app(redis.url(), redis.prefix()).await;
+    let mut replicas = Vec::new();
+    let mut served = Vec::new();
+    let mut port = 0;
+    for last in 1..=REPLICAS {
+        let count = Arc::new(AtomicUsize::new(0));
+        let address = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), port);
+        let replica = Backend::start_at(address, counting(counter.clone(), count.clone())).await;
+        port = replica.address().port();
+        replicas.push(replica);
+        served.push(count);
+    }
+    let addresses = replicas.iter().map(Backend::address).collect();
+    let web = web_app_resolving(
+        &api.url(),
+        &format!("http://db-service:{port}"),
+        &assets(static_dir(), 3600),
+        resolving_to(addresses),
+    );
+
+    let pages = 30;
+    for page in 1..=pages {
+        assert_eq!(views(&web.get("/").await), Some(page));
+    }
+    let counts: Vec<usize> = served.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    assert_eq!(
+        counts,
+        vec![10; usize::from(REPLICAS)],
+        "each replica serves its turn of the {pages} page views"
+    );
+
+    // The name still gives the stopped replica's address: Swarm's DNS drops it moments later.
+    replicas[1].stop().await;
+    for page in pages + 1..=2 * pages {
+        let reply = web.get("/").await;
+        assert_eq!(
+            views(&reply),
+            Some(page),
+            "a replica that stopped costs no page:\n{}",
+            reply.text()
+        );
+    }
+    let after: Vec<usize> = served.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    assert_eq!(after[1], counts[1], "the stopped replica served nothing");
+    assert_eq!(
+        after[0] + after[2] - counts[0] - counts[2],
+        30,
+        "the two others served every page"
+    );
+}
