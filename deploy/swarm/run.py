@@ -177,9 +177,12 @@ def under_load(what, action, tolerate=False):
     return seconds, total
 
 
+def inspect(name):
+    return json.loads(docker("service", "inspect", service(name)))[0]
+
+
 def update_state(name):
-    spec = json.loads(docker("service", "inspect", service(name)))[0]
-    return (spec.get("UpdateStatus") or {}).get("State", "")
+    return (inspect(name).get("UpdateStatus") or {}).get("State", "")
 
 
 def forced_update(name):
@@ -192,13 +195,14 @@ def forced_update(name):
 def broken_update(name):
     begun = time.monotonic()
     docker("service", "update", "--detach", "--env-add", "PORT=none", service(name))
-    state, _ = wait_for(f"the rollback of {name}",
-                        lambda: update_state(name) if update_state(name).startswith("rollback_completed") or
-                        update_state(name) in ("completed", "paused", "rollback_paused") else None, 180)
+
+    def ended():
+        state = update_state(name)
+        return state if state in ("completed", "paused", "rollback_completed", "rollback_paused") else None
+    state, _ = wait_for(f"the rollback of {name}", ended, 180)
     if state != "rollback_completed":
         fail(f"the broken update of {name} ended {state!r}, not rolled back")
-    env = json.loads(docker("service", "inspect", service(name)))[0]["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
-    if "PORT=none" in env:
+    if "PORT=none" in inspect(name)["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", []):
         fail(f"{name} still has PORT=none after the rollback")
     return time.monotonic() - begun
 
