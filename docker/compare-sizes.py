@@ -10,9 +10,11 @@ times smaller than the single-stage baseline; with --times, also how long builds
                                        # (~45 min on 2 cores)
     docker/compare-sizes.py --times arm64   # time only the builds named (single-stage,
                                        # multi-stage, arm64); the others keep their last figures
-    docker/compare-sizes.py --clean    # remove the lab-compare/* images it built, and stop
+    docker/compare-sizes.py --clean    # remove the lab-compare/* tags it made, and stop
+    docker/compare-sizes.py --out docs # write the figures the README shows (maintainers)
 
-Writes docs/image-sizes.md, .json and .svg (a log-scale bar chart the README shows). Without a
+Writes image-sizes.md, .json and .svg (a log-scale bar chart) to .tmp/image-sizes/, which Git
+ignores, so your checkout stays clean; `--out docs` replaces the published ones. Without a
 registry it uses the local stand-ins of docker/offline/build-bases.sh (through .env), and
 builds them first when needed. Every timing carries the date and command that measured it. The timings build from a temporary copy of the working tree,
 so touching a file never changes yours.
@@ -160,7 +162,8 @@ def measure_times(keys):
                 reused.append(dependency_layer_reused(plain))
             results.append({"build": name, "cold_s": round(cold), "rebuild_s": round(rebuild),
                             "dependency_layer_reused": all(reused) if target else False,
-                            "date": today(), "command": f"docker/compare-sizes.py --times {key}"})
+                            "date": today(), "docker": docker_version(),
+                            "command": f"docker/compare-sizes.py --times {key}"})
     finally:
         shutil.rmtree(context, ignore_errors=True)
         subprocess.run(["docker", "rmi", *[f"lab-compare/timing:{s}" for s in SERVICES]], capture_output=True)
@@ -174,6 +177,11 @@ def merged_times(measured, previous):
                for row in previous.get("times", [])}
     by_name.update({row["build"]: row for row in measured})
     return [by_name[name] for _, name, *_ in TIMINGS if name in by_name]
+
+
+def docker_version():
+    return subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
+                          capture_output=True, text=True).stdout.strip()
 
 
 def today():
@@ -223,7 +231,8 @@ def factor(times):
 
 
 def markdown(result):
-    lines = [f"Sizes measured {result['date']} on {result['machine']} with `docker/compare-sizes.py`; "
+    lines = [f"Sizes measured {result['date']} on {result['machine']} with Docker {result['docker']} and "
+             "`docker/compare-sizes.py`; "
              f"base images: {result['bases']['RUST_IMAGE']}, "
              f"{result['bases']['DEBIAN_IMAGE']}, {result['bases']['DISTROLESS_IMAGE']}.", "",
              "| service | variant | size | layers | vs single-stage |", "| --- | --- | ---: | ---: | ---: |"]
@@ -237,8 +246,9 @@ def markdown(result):
                   "| --- | ---: | ---: | --- | --- |"]
         for row in result["times"]:
             command = row.get("command", "docker/compare-sizes.py --times")
+            engine = f", Docker {row['docker']}" if row.get("docker") else ""
             lines.append(f"| {row['build']} | {row['cold_s']} s | {row['rebuild_s']} s | "
-                         f"{'yes' if row['dependency_layer_reused'] else 'no'} | {row['date']}, `{command}` |")
+                         f"{'yes' if row['dependency_layer_reused'] else 'no'} | {row['date']}{engine}, `{command}` |")
     return "\n".join(lines) + "\n"
 
 
@@ -247,13 +257,17 @@ def main():
     parser.add_argument("--times", nargs="*", choices=[key for key, *_ in TIMINGS], metavar="BUILD",
                         help="also measure cold and one-file rebuild times: of every build, or only of the "
                              f"ones named ({', '.join(key for key, *_ in TIMINGS)})")
-    parser.add_argument("--clean", action="store_true", help="remove the lab-compare/* images and stop")
+    parser.add_argument("--clean", action="store_true", help="remove the lab-compare/* tags and stop")
+    parser.add_argument("--out", type=Path, default=ROOT / ".tmp" / "image-sizes",
+                        help="where to write the figures (default .tmp/image-sizes; `docs` for the published ones)")
     args = parser.parse_args()
     if args.clean:
-        images = subprocess.run(["docker", "images", "-q", "lab-compare/*"], capture_output=True, text=True).stdout.split()
-        if images:
-            subprocess.run(["docker", "rmi", "-f", *sorted(set(images))], check=True, stdout=subprocess.DEVNULL)
-        log(f"removed {len(set(images))} lab-compare image(s)")
+        # By tag, not by image ID: an ID can carry other tags too (lab/*, rust-lab/*), which stay.
+        tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "lab-compare/*"],
+                              capture_output=True, text=True).stdout.split()
+        if tags:
+            subprocess.run(["docker", "rmi", *tags], check=True, stdout=subprocess.DEVNULL)
+        log(f"removed {len(tags)} lab-compare tag(s)")
         return
 
     bases = base_images()
@@ -280,16 +294,20 @@ def main():
         row["smaller_than_single_stage"] = round(baseline / row["bytes"], 1)
 
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    DOCS.mkdir(exist_ok=True)
-    path = DOCS / "image-sizes.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    result = {"date": today(), "machine": f"{cores} cores", "bases": bases, "images": rows,
-              "times": merged_times(measured, previous)}
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "image-sizes.json"
+    # The timings this run did not measure come from the last run here, or the published ones.
+    earlier = path if path.exists() else DOCS / "image-sizes.json"
+    previous = json.loads(earlier.read_text()) if earlier.exists() else {}
+    result = {"date": today(), "machine": f"{cores} cores", "docker": docker_version(), "bases": bases,
+              "images": rows, "times": merged_times(measured, previous)}
     path.write_text(json.dumps(result, indent=2) + "\n")
-    (DOCS / "image-sizes.svg").write_text(svg_chart(rows))
+    (out / "image-sizes.svg").write_text(svg_chart(rows))
     table = markdown(result)
-    (DOCS / "image-sizes.md").write_text(table)
+    (out / "image-sizes.md").write_text(table)
     print(table)
+    log(f"wrote image-sizes.md, .json and .svg to {out}")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@
 #   docker/offline/build-bases.sh --if-offline    # do nothing when Docker Hub and gcr.io answer
 #   docker/offline/build-bases.sh --rebuild       # build every stand-in again
 #
-# Needs a Docker engine, and root for debootstrap (installed when missing): it runs itself
-# with sudo when started as another user. Remove the stand-ins with
-# `docker rmi $(docker images -q 'lab-offline/*')` and delete .env to use the public images.
+# Needs a Docker engine the user can reach. Only the Debian stand-in needs root (debootstrap,
+# installed when missing): that step alone runs under sudo, and only when the image is missing,
+# so `--if-offline` with a registry, or with the stand-ins built, never asks for a password,
+# and .env belongs to the user. Remove the stand-ins with
+# `docker images -q 'lab-offline/*' | sort -u | xargs -r docker rmi -f` and delete .env to use
+# the public images.
 set -euo pipefail
-# debootstrap needs root: run the whole script as root.
-[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env=DEBIAN_MIRROR,DEBIAN_SECURITY_MIRROR "$0" "$@"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
@@ -34,7 +36,7 @@ case "${1:-}" in
     echo "No container registry answers: building local stand-ins for the base images." ;;
   --rebuild) rebuild=true ;;
   "") ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
 
 have() { [ "$rebuild" = false ] && docker image inspect "$1" >/dev/null 2>&1; }
@@ -46,33 +48,17 @@ if have "$DEBIAN_IMAGE"; then
 else
   say "$DEBIAN_IMAGE: debootstrap $suite (a few minutes)"
   if ! command -v debootstrap >/dev/null; then
-    apt-get update -q
-    env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
   fi
   # The mirrors this machine's apt uses (DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR override them).
   mirror=$("$here/../debian-mirror.sh")
   security_mirror=$("$here/../debian-mirror.sh" --security)
   rootfs=$(mktemp -d)
-  trap 'rm -rf "$rootfs"' EXIT
-  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >/dev/null
-  cat > "$rootfs/etc/apt/sources.list" <<SOURCES
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb $security_mirror $suite-security main
-SOURCES
-  # As in debian:*-slim: documentation and man pages are never installed.
-  cat > "$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-DPKG
-  find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-  rm -rf "$rootfs"/usr/share/{man,info,locale}/* "$rootfs"/var/cache/apt/*.bin \
-    "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
-  tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
-  rm -rf "$rootfs"
+  trap 'as_root rm -rf "$rootfs"' EXIT
+  as_root "$here/debian-rootfs.sh" "$suite" "$rootfs" "$mirror" "$security_mirror"
+  as_root tar -C "$rootfs" -c . | docker import --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null
+  as_root rm -rf "$rootfs"
   trap - EXIT
 fi
 

@@ -17,10 +17,14 @@ use sqlx::{
 
 use crate::process::{self, Account, Reaper};
 
-const HOW_TO_PROVIDE: &str = "Either set DATABASE_URL to a PostgreSQL server where this user may \
-    CREATE DATABASE (e.g. postgres://postgres:secret@127.0.0.1:5432/postgres), or install the \
-    server binaries so the tests can start a throwaway one (Debian/Ubuntu: apt-get install \
-    postgresql; they are looked for in $PG_BIN_DIR, /usr/lib/postgresql/*/bin and $PATH).";
+const HOW_TO_PROVIDE: &str = "Install the PostgreSQL server so the tests can start throwaway \
+    ones (some tests stop and restart a server of their own): Debian/Ubuntu: `sudo apt-get \
+    install postgresql`; macOS: `brew install postgresql@15` and add its bin folder to PATH; \
+    Windows: run the tests in WSL 2 (Ubuntu) with the Debian command. The binaries are looked for \
+    in $PG_BIN_DIR, /usr/lib/postgresql/*/bin and $PATH. DATABASE_URL, set to a server where this \
+    user may CREATE DATABASE (e.g. postgres://postgres:secret@127.0.0.1:5432/postgres), serves the \
+    other tests. With only Docker, `docker build -f docker/Dockerfile --target test .` runs the \
+    whole suite inside a build.";
 
 /// An empty database of its own for one test. Dropping it drops the database when the server
 /// is one the tests do not own (`DATABASE_URL`); a throwaway server is removed whole at exit.

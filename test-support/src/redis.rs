@@ -14,10 +14,13 @@ use std::{
 
 use crate::process::{self, Reaper};
 
-const HOW_TO_PROVIDE: &str = "Either set REDIS_URL to a Redis server the tests may write to \
-    (e.g. redis://127.0.0.1:6379; they only touch keys under their own prefix), or install \
-    redis-server so the tests can start a throwaway one (Debian/Ubuntu: apt-get install \
-    redis-server).";
+const HOW_TO_PROVIDE: &str = "Install redis-server so the tests can start throwaway ones (some \
+    tests stop and restart a server of their own): Debian/Ubuntu: `sudo apt-get install \
+    redis-server`; macOS: `brew install redis`; Windows: run the tests in WSL 2 (Ubuntu) with the \
+    Debian command. REDIS_URL, set to a server the tests may write to (e.g. \
+    redis://127.0.0.1:6379; they only touch keys under their own prefix), serves the other \
+    tests. With only Docker, `docker build -f docker/Dockerfile --target test .` runs the whole \
+    suite inside a build.";
 
 /// Where one test's keys live: a server and a key prefix no other test uses. Dropping it
 /// deletes the test's keys when the server is one the tests do not own (`REDIS_URL`).

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use shared::{api::Task, error::ApiError};
 use time::{OffsetDateTime, macros::format_description};
 
+#[cfg(doc)]
+use crate::clients::BackendError;
 use crate::{build_info::BuildInfo, clients::BackendStatus};
 
 /// `/`: the greeting, the view count, the form and the tasks.
@@ -17,10 +19,10 @@ use crate::{build_info::BuildInfo, clients::BackendStatus};
 #[template(path = "home.html")]
 pub struct HomePage<'a> {
     pub build: &'a BuildInfo,
-    /// `None` when db-service did not answer.
-    pub views: Option<i64>,
-    /// `None` when api-service did not answer.
-    pub tasks: Option<Vec<TaskView>>,
+    /// The count, or why there is none ([`BackendError::for_the_page`]).
+    pub views: Result<i64, String>,
+    /// The tasks, or why there are none.
+    pub tasks: Result<Vec<TaskView>, String>,
     /// What the user typed, kept when the task was refused.
     pub form: TaskForm,
     pub error: Option<String>,

@@ -231,6 +231,28 @@ pub enum BackendError {
     Rejected { status: StatusCode, message: String },
 }
 
+impl BackendError {
+    /// Why a part of the page is missing, in a few words that name the service at fault: a
+    /// backend that does not answer is not one that answers that its own database is down.
+    pub fn for_the_page(&self) -> String {
+        match self {
+            Self::Unavailable {
+                backend,
+                cause: Outage::NoAnswer(_),
+            } => format!("{backend} is not answering"),
+            Self::Unavailable {
+                backend,
+                cause: Outage::Failed { message, .. },
+            } => format!("{backend} answers, but says: {message}"),
+            Self::Unavailable {
+                backend,
+                cause: Outage::UnexpectedAnswer(_),
+            } => format!("{backend} answers, but not as web-service expects"),
+            Self::Rejected { message, .. } => message.clone(),
+        }
+    }
+}
+
 /// How a backend failed a call.
 #[derive(Debug, thiserror::Error)]
 pub enum Outage {

@@ -130,10 +130,10 @@ async fn home(
     let (views, tasks) = tokio::join!(views, page.backends.api.list());
     let page = HomePage {
         build: &page.build,
-        views: views.ok(),
+        views: views.map_err(|error| error.for_the_page()),
         tasks: tasks
-            .ok()
-            .map(|tasks| tasks.into_iter().map(TaskView::from).collect()),
+            .map(|tasks| tasks.into_iter().map(TaskView::from).collect())
+            .map_err(|error| error.for_the_page()),
         form,
         error,
     };

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use test_support::redis::RedisServer;
 
 use crate::{
     backends::black_hole,
@@ -33,6 +34,27 @@ async fn with_db_service_down_the_counter_shows_as_unavailable() {
     assert!(reply.text().contains(COUNTER_UNAVAILABLE));
     assert_eq!(views(&reply), None);
     assert!(reply.text().contains("still listed"));
+}
+
+#[tokio::test]
+async fn with_redis_down_the_page_says_that_db_service_answers_and_what_it_lacks() {
+    let redis = RedisServer::start();
+    let stack = Stack::start_on_redis(&redis.url(), "lacking:", None).await;
+    redis.stop();
+    let reply = stack.get("/").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.text().contains(
+            "The view counter is unavailable right now: db-service answers, but says: \
+             redis is unavailable, try again shortly."
+        ),
+        "{}",
+        reply.text()
+    );
+    assert!(
+        !reply.text().contains(COUNTER_UNAVAILABLE),
+        "not blamed on db-service"
+    );
 }
 
 #[tokio::test]
