@@ -6,6 +6,7 @@ across a dozen pages; a link that breaks when a section moves should fail here, 
     checks/doc-links.py            # checks every tracked *.md file
 """
 
+import functools
 import re
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def prose_lines(path: Path):
             yield number, line
 
 
-def anchors(path: Path) -> set[str]:
+@functools.cache  # a page is read once, however many links point at it
+def anchors(path: Path) -> frozenset[str]:
     seen: dict[str, int] = {}
     found = set()
     for _, line in prose_lines(path):
@@ -50,7 +52,7 @@ def anchors(path: Path) -> set[str]:
         count = seen.get(slug, 0)
         seen[slug] = count + 1
         found.add(slug if count == 0 else f"{slug}-{count}")
-    return found
+    return frozenset(found)
 
 
 def broken_links(path: Path) -> list[str]:
