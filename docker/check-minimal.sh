@@ -7,15 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run="lab-minimal-$$"
 cleanup() {
-  docker rm -f "$run-redis" "$run-service" >/dev/null 2>&1 || true
+  docker rm -f --volumes "$run-redis" "$run-service" >/dev/null 2>&1 || true
   docker network rm "$run" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 # shellcheck disable=SC2046  # base-args.sh prints separate options on purpose
 docker build $(docker/base-args.sh) -q -f docker/Dockerfile.minimal -t lab/db-service:minimal . >/dev/null
-size=$(docker image inspect --format '{{.Size}}' lab/db-service:minimal)
-echo "lab/db-service:minimal: $(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1000000 }')"
+size=$(docker/compare-sizes.py --facts lab/db-service:minimal |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["uncompressed"])')
+echo "lab/db-service:minimal: $(awk -v b="$size" 'BEGIN { printf "%.2f MB", b / 1000000 }') uncompressed," \
+  "$(docker image ls --format '{{.Size}}' lab/db-service:minimal) in docker images"
 
 docker network create "$run" >/dev/null
 docker run -d --name "$run-redis" --network "$run" "$(docker/base-image.sh REDIS_IMAGE)" >/dev/null

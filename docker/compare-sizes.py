@@ -11,6 +11,7 @@ times smaller than the single-stage baseline; with --times, also how long builds
     docker/compare-sizes.py --times arm64   # time only the builds named (single-stage,
                                        # multi-stage, arm64); the others keep their last figures
     docker/compare-sizes.py --clean    # remove the lab-compare/* tags it made, and stop
+    docker/compare-sizes.py --facts lab/db-service:scratch   # one image's sizes, as JSON
     docker/compare-sizes.py --out docs # write the figures the README shows (maintainers)
 
 Writes image-sizes.md, .json and .svg (a log-scale bar chart) to .tmp/image-sizes/, which Git
@@ -21,6 +22,7 @@ so touching a file never changes yours.
 """
 
 import argparse
+import gzip
 import json
 import math
 import os
@@ -28,8 +30,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -110,11 +114,57 @@ def dependency_layer_reused(plain_log):
     return step is not None and f"{step} CACHED" in plain_log
 
 
-def image_facts(tag):
-    size, layers = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Size}} {{len .RootFS.Layers}}", tag],
-        check=True, capture_output=True, text=True).stdout.split()
-    return int(size), int(layers)
+def image_facts(tag, platform=None):
+    """What the image weighs, read from the image itself (`docker save`), the same way on both
+    image stores, and what this engine's `docker images` shows for it:
+
+    uncompressed  the size of its files: what the image takes unpacked, and what the classic
+                  store's `docker images` shows;
+    compressed    its gzipped layers and its config: what a pull transfers and a registry
+                  stores (the containerd store keeps them as they were built; from the classic
+                  store, whose layers are plain tar, they are gzipped here at gzip's default
+                  level, as a push would, so the figure is close rather than exact);
+    shown         `docker images` on this engine: on the containerd store, the unpacked files
+                  plus the compressed content it keeps beside them (only the content for an
+                  image of another platform, which is unpacked when it first runs)."""
+    platform_option = ["--platform", platform] if platform else []
+    with tempfile.TemporaryFile() as archive:
+        subprocess.run(["docker", "save", *platform_option, tag], check=True, stdout=archive)
+        archive.seek(0)
+        with tarfile.open(fileobj=archive) as saved:
+            manifest = json.load(saved.extractfile("manifest.json"))[0]
+            uncompressed, compressed = 0, saved.getmember(manifest["Config"]).size
+            for layer in manifest["Layers"]:
+                blob = saved.extractfile(layer)
+                gzipped = blob.read(2) == b"\x1f\x8b"
+                blob.seek(0)
+                files = layer_files_size(gzip.GzipFile(fileobj=blob) if gzipped else blob)
+                compressed += saved.getmember(layer).size if gzipped else gzipped_length(saved.extractfile(layer))
+                uncompressed += files
+    shown = subprocess.run(["docker", "image", "ls", "--format", "{{.VirtualSize}}", tag],
+                           check=True, capture_output=True, text=True).stdout.split()
+    return {"uncompressed": uncompressed, "compressed": compressed, "layers": len(manifest["Layers"]),
+            "shown": parse_size(shown[0]) if shown else None}
+
+
+def layer_files_size(stream):
+    """The sum of the sizes of the files in a layer's tar (a hard link adds nothing)."""
+    with tarfile.open(fileobj=stream, mode="r|") as layer:
+        return sum(member.size for member in layer if member.isreg())
+
+
+def gzipped_length(stream):
+    """How long the stream is once gzipped at gzip's default level (6)."""
+    compressor, length = zlib.compressobj(6, zlib.DEFLATED, 31), 0
+    while chunk := stream.read(1 << 20):
+        length += len(compressor.compress(chunk))
+    return length + len(compressor.flush())
+
+
+def parse_size(text):
+    """Bytes from a size as Docker prints it: 3.519MB, 480kB, 1.75GB (powers of 1000)."""
+    number, unit = re.fullmatch(r"([0-9.]+)\s*([kMGT]?B)", text).groups()
+    return round(float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit])
 
 
 def working_tree_copy():
@@ -184,6 +234,12 @@ def docker_version():
                           capture_output=True, text=True).stdout.strip()
 
 
+def image_store():
+    """containerd or classic, as docker/lib.sh's image_store says."""
+    return subprocess.run(["bash", "-c", '. "$0/docker/lib.sh" && image_store', str(ROOT)],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
 def today():
     return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
@@ -196,30 +252,37 @@ def human(size):
 
 
 def svg_chart(rows):
-    """Horizontal bars on a log scale, one per variant, grouped by service."""
+    """Horizontal bars on a log scale, one per variant, grouped by service: the whole bar is the
+    uncompressed size, its darker part the compressed one."""
     bar, gap, group_gap, left, width = 20, 6, 30, 200, 560
-    low, high = 6, 10  # 10^6 (1 MB) to 10^10 (10 GB)
+    low, high = 5, 10  # 10^5 (100 kB) to 10^10 (10 GB)
     x = lambda size: left + width * (math.log10(max(size, 10 ** low)) - low) / (high - low)  # noqa: E731
-    height = 40 + len(SERVICES) * group_gap + len(rows) * (bar + gap) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 110}" height="{height}" '
+    height = 60 + len(SERVICES) * group_gap + len(rows) * (bar + gap) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 190}" height="{height}" '
              f'font-family="system-ui, sans-serif" font-size="13">',
              '<rect width="100%" height="100%" fill="#ffffff"/>',
-             f'<text x="{left}" y="22" font-weight="600">Image size by variant (log scale)</text>']
-    y = 40
+             f'<text x="{left}" y="22" font-weight="600">Image size by variant (log scale)</text>',
+             f'<text x="{left}" y="40" fill="#444">whole bar: uncompressed (unpacked files); '
+             'dark part: compressed (what a pull transfers)</text>']
+    y = 60
     for service in SERVICES:
         y += group_gap
         parts.append(f'<text x="10" y="{y - 10}" font-weight="600">{service}</text>')
         for row in [r for r in rows if r["service"] == service]:
-            end = x(row["bytes"])
+            end, packed = x(row["uncompressed"]), x(row["compressed"])
+            color = COLORS[row["variant"]]
             parts.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" fill="#444">{row["variant"]}</text>')
-            parts.append(f'<rect x="{left}" y="{y}" width="{end - left:.1f}" height="{bar}" rx="3" fill="{COLORS[row["variant"]]}"/>')
-            parts.append(f'<text x="{end + 6:.1f}" y="{y + 14}" fill="#222">{human(row["bytes"])}</text>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{end - left:.1f}" height="{bar}" rx="3" '
+                         f'fill="{color}" fill-opacity="0.45"/>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{packed - left:.1f}" height="{bar}" rx="3" fill="{color}"/>')
+            parts.append(f'<text x="{end + 6:.1f}" y="{y + 14}" fill="#222">{human(row["uncompressed"])} '
+                         f'({human(row["compressed"])} compressed)</text>')
             y += bar + gap
     axis = y + 8
     parts.append(f'<line x1="{left}" y1="{axis}" x2="{left + width}" y2="{axis}" stroke="#999"/>')
-    for power, label in zip(range(low, high + 1), ["1 MB", "10 MB", "100 MB", "1 GB", "10 GB"]):
+    for power, label in zip(range(low, high + 1), ["100 kB", "1 MB", "10 MB", "100 MB", "1 GB", "10 GB"]):
         tick = left + width * (power - low) / (high - low)
-        parts.append(f'<line x1="{tick}" y1="40" x2="{tick}" y2="{axis}" stroke="#e5e5e5"/>')
+        parts.append(f'<line x1="{tick}" y1="60" x2="{tick}" y2="{axis}" stroke="#e5e5e5"/>')
         parts.append(f'<text x="{tick}" y="{axis + 16}" text-anchor="middle" fill="#666">{label}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -231,15 +294,27 @@ def factor(times):
 
 
 def markdown(result):
-    lines = [f"Sizes measured {result['date']} on {result['machine']} with Docker {result['docker']} and "
-             "`docker/compare-sizes.py`; "
+    shown_on = "containerd store" if result["store"] == "containerd" else "classic store"
+    lines = [f"Sizes measured {result['date']} on {result['machine']} with Docker {result['docker']} "
+             f"({result['store']} image store) and `docker/compare-sizes.py`; "
              f"base images: {result['bases']['RUST_IMAGE']}, "
              f"{result['bases']['DEBIAN_IMAGE']}, {result['bases']['DISTROLESS_IMAGE']}.", "",
-             "| service | variant | size | layers | vs single-stage |", "| --- | --- | ---: | ---: | ---: |"]
+             "Three sizes of one image: **uncompressed**, the files it unpacks to, which is also what "
+             "`docker images` shows on the classic image store (Docker Engine before 29, unless "
+             "configured); **compressed**, its gzipped layers and config, what a pull transfers and "
+             "a registry stores; and what `docker images` shows on the **containerd image store** "
+             "(Docker Desktop, Engine 29): the unpacked files, counted in disk blocks, plus the "
+             "compressed layers it keeps beside them. An image built for another platform is not "
+             "unpacked until it first runs, so there it shows its compressed size alone. \"vs "
+             "single-stage\" compares uncompressed sizes.", "",
+             f"| service | variant | uncompressed | compressed | `docker images`, {shown_on} | layers | vs single-stage |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in result["images"]:
-        lines.append(f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | "
-                     f"{factor(row['smaller_than_single_stage'])} smaller |" if row["variant"] != "single-stage"
-                     else f"| {row['service']} | {row['variant']} | {human(row['bytes'])} | {row['layers']} | baseline |")
+        versus = ("baseline" if row["variant"] == "single-stage"
+                  else f"{factor(row['smaller_than_single_stage'])} smaller")
+        shown = human(row["shown"]) if row.get("shown") else "—"
+        lines.append(f"| {row['service']} | {row['variant']} | {human(row['uncompressed'])} | "
+                     f"{human(row['compressed'])} | {shown} | {row['layers']} | {versus} |")
     if result["times"]:
         lines += ["", f"Build times of all three services' images (one touched file: `{TOUCHED}`):", "",
                   "| Dockerfile | cold build | rebuild after touching one file | dependency layer reused | measured |",
@@ -258,6 +333,9 @@ def main():
                         help="also measure cold and one-file rebuild times: of every build, or only of the "
                              f"ones named ({', '.join(key for key, *_ in TIMINGS)})")
     parser.add_argument("--clean", action="store_true", help="remove the lab-compare/* tags and stop")
+    parser.add_argument("--facts", metavar="IMAGE", help="print one image's sizes as JSON and stop "
+                        "(with --platform for one platform of it): docker/check-images.sh reads them")
+    parser.add_argument("--platform", help="with --facts: the platform to measure")
     parser.add_argument("--out", type=Path, default=ROOT / ".tmp" / "image-sizes",
                         help="where to write the figures (default .tmp/image-sizes; `docs` for the published ones)")
     args = parser.parse_args()
@@ -268,6 +346,10 @@ def main():
         if tags:
             subprocess.run(["docker", "rmi", *tags], check=True, stdout=subprocess.DEVNULL)
         log(f"removed {len(tags)} lab-compare tag(s)")
+        return
+
+    if args.facts:
+        print(json.dumps(image_facts(args.facts, args.platform)))
         return
 
     bases = base_images()
@@ -287,11 +369,11 @@ def main():
         tag = f"lab-compare/{service}:{variant.replace(', ', '-')}"
         log(f"[{index:2}/{total}] {tag}")
         build(f"{service} {variant}", dockerfile, target, service, tag, platform=platform)
-        size, layers = image_facts(tag)
-        rows.append({"service": service, "variant": variant, "image": tag, "bytes": size, "layers": layers})
+        rows.append({"service": service, "variant": variant, "image": tag, **image_facts(tag, platform)})
     for row in rows:
-        baseline = next(r["bytes"] for r in rows if r["service"] == row["service"] and r["variant"] == "single-stage")
-        row["smaller_than_single_stage"] = round(baseline / row["bytes"], 1)
+        baseline = next(r["uncompressed"] for r in rows
+                        if r["service"] == row["service"] and r["variant"] == "single-stage")
+        row["smaller_than_single_stage"] = round(baseline / row["uncompressed"], 1)
 
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     out = args.out.resolve()
@@ -300,8 +382,8 @@ def main():
     # The timings this run did not measure come from the last run here, or the published ones.
     earlier = path if path.exists() else DOCS / "image-sizes.json"
     previous = json.loads(earlier.read_text()) if earlier.exists() else {}
-    result = {"date": today(), "machine": f"{cores} cores", "docker": docker_version(), "bases": bases,
-              "images": rows, "times": merged_times(measured, previous)}
+    result = {"date": today(), "machine": f"{cores} cores", "docker": docker_version(), "store": image_store(),
+              "bases": bases, "images": rows, "times": merged_times(measured, previous)}
     path.write_text(json.dumps(result, indent=2) + "\n")
     (out / "image-sizes.svg").write_text(svg_chart(rows))
     table = markdown(result)

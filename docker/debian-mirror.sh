@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Prints the Debian mirror this machine's apt already uses, so that the scripts that fetch
-# Debian packages outside apt (debootstrap, the trixie plugins) take the same one and the
+# Debian packages outside apt (debootstrap, docker/engine/install.sh) take the same one and the
 # repository names no package host. Reads the one-line (.list) and deb822 (.sources) formats.
 #
-#   docker/debian-mirror.sh             # the archive: the source of the release's own suite
+#   docker/debian-mirror.sh             # the archive: the source of the release's own suites
 #   docker/debian-mirror.sh --security  # the source of its -security suite
 #
-# DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR, when set, are printed instead.
+# DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR, when set, are printed instead, for example
+# DEBIAN_MIRROR=http://<your mirror>/debian. A testing or unstable machine names its suite
+# "testing", "sid" or "unstable" in its sources, not its codename (forky), and has no
+# -security suite: its security mirror is the archive's sibling folder, <mirror>-security,
+# where Debian's mirrors keep it.
 set -euo pipefail
 
 . /etc/os-release
+codename=${VERSION_CODENAME:-sid}
 case "${1:-}" in
-  "") wanted=$VERSION_CODENAME override=${DEBIAN_MIRROR:-} ;;
-  --security) wanted=$VERSION_CODENAME-security override=${DEBIAN_SECURITY_MIRROR:-} ;;
+  "") wanted="$codename $codename-updates sid unstable testing stable" override=${DEBIAN_MIRROR:-} ;;
+  --security) wanted="$codename-security" override=${DEBIAN_SECURITY_MIRROR:-} ;;
   *) sed -n '7,8p' "$0" >&2; exit 2 ;;
 esac
 if [ -n "$override" ]; then
@@ -28,9 +33,9 @@ done
 
 # Each source as "URI SUITE" lines: a .list line is `deb [options] URI SUITE COMPONENTS...`;
 # a .sources stanza has URIs: and Suites: fields, each possibly listing several.
-mirror=$(awk -v wanted="$wanted" '
+mirror=$(awk -v wanted=" $wanted " '
   function flush() {
-    if (is_deb) for (u in uris) for (s in suites) if (suites[s] == wanted) { print uris[u]; exit }
+    if (is_deb) for (u in uris) for (s in suites) if (index(wanted, " " suites[s] " ")) { print uris[u]; exit }
     delete uris; delete suites; is_deb = 0
   }
   FILENAME ~ /\.sources$/ {
@@ -45,14 +50,17 @@ mirror=$(awk -v wanted="$wanted" '
     i = 2
     if ($i ~ /^\[/) while ($i !~ /\]$/) i++
     if ($i ~ /^\[/ || $i ~ /\]$/) i++
-    if ($(i + 1) == wanted) { print $i; exit }
+    if (index(wanted, " " $(i + 1) " ")) { print $i; exit }
   }
   END { flush() }
 ' "${sources[@]}" | head -n 1)
 mirror=${mirror%/}
+if [ -z "$mirror" ] && [ "${1:-}" = --security ] && archive=$("$0"); then
+  mirror=$archive-security
+fi
 if [ -z "$mirror" ]; then
-  echo "no apt source on this machine serves the $wanted suite: set DEBIAN_MIRROR" \
-    "(and DEBIAN_SECURITY_MIRROR) to a Debian mirror" >&2
+  echo "no apt source on this machine serves Debian's $codename suite: set DEBIAN_MIRROR" \
+    "to a Debian mirror, such as DEBIAN_MIRROR=http://<your mirror>/debian" >&2
   exit 1
 fi
 echo "$mirror"

@@ -36,8 +36,9 @@ lab_revision() { git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unkno
 # repository, or $LAB_CONTEXT (docker/compare-sizes.py times builds from a copy).
 # With `--platform` for another platform than the engine's, the local stand-ins of
 # docker/offline/build-bases.sh need care: the stages that run the toolchain take the machine's
-# own (FROM --platform=$BUILDPLATFORM), the distroless-style base has a copy for the other
-# platform tagged with its architecture, and runtime-debian has no Debian stand-in for it.
+# own (FROM --platform=$BUILDPLATFORM), the distroless-style base holds both platforms (on the
+# classic image store, the other one is a tag of its own, with its architecture), and
+# runtime-debian has no Debian stand-in for the other platform.
 lab_build() {
   local dockerfile=$1 target=$2 service=$3 tag=$4 context=${LAB_CONTEXT:-$repo}
   shift 4
@@ -57,7 +58,8 @@ lab_build() {
         "answers (delete .env to use the public debian image)." >&2
       return 1
     fi
-    if [ "$target" = runtime-distroless ] && [[ $distroless == lab-offline/* ]]; then
+    if [ "$target" = runtime-distroless ] && [[ $distroless == lab-offline/* ]] &&
+       [ "$(image_store)" = classic ]; then
       distroless=$DISTROLESS_IMAGE-${platform#*/}
       if ! docker image inspect "$distroless" >/dev/null 2>&1; then
         echo "no $distroless: docker/offline/build-bases.sh builds it" >&2
@@ -147,3 +149,63 @@ binary_machine() {
 }
 
 step() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
+
+# The engine's image store: containerd (Docker Desktop, new installs of Engine 29, or the
+# containerd-snapshotter feature) or classic (graph drivers such as overlay2). It decides what
+# `docker images` shows and whether one tag can hold several platforms.
+image_store() {
+  case "$(docker info --format '{{json .DriverStatus}}')" in
+    *io.containerd.snapshotter*) echo containerd ;;
+    *) echo classic ;;
+  esac
+}
+
+# Debian's docker-registry (the Distribution project's registry): the installed one, or the
+# package's binary unpacked under ~/.cache, so that no sudo is needed and no registry service
+# is left running on the machine.
+registry_binary() {
+  local tools=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools/docker-registry download
+  if command -v docker-registry; then return; fi
+  if [ ! -x "$tools/usr/bin/docker-registry" ]; then
+    download=$(mktemp -d)
+    chmod 755 "$download"  # apt downloads as the _apt user
+    if ! (cd "$download" && apt-get download -q docker-registry 2>&1 | grep -v unsandboxed >&2) ||
+       ! compgen -G "$download/docker-registry_*.deb" >/dev/null; then
+      echo "apt-get download docker-registry failed: run apt-get update, or give a registry" >&2
+      rm -rf "$download"
+      return 1
+    fi
+    mkdir -p "$tools"
+    dpkg-deb -x "$download"/docker-registry_*.deb "$tools"
+    rm -rf "$download"
+  fi
+  echo "$tools/usr/bin/docker-registry"
+}
+
+# start_registry <folder>: a throwaway registry on 127.0.0.1, storing in <folder>; sets
+# REGISTRY (127.0.0.1:<port>) and REGISTRY_PID. The caller stops it and removes the folder.
+start_registry() {
+  local folder=$1 binary port
+  binary=$(registry_binary) || return 1
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat > "$folder/config.yml" <<CONFIG
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $folder/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+CONFIG
+  "$binary" serve "$folder/config.yml" > "$folder/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  REGISTRY=127.0.0.1:$port
+  for _ in $(seq 50); do
+    curl -fs -o /dev/null "http://$REGISTRY/v2/" && return 0
+    sleep 0.1
+  done
+  echo "the throwaway registry did not start:" >&2
+  cat "$folder/registry.log" >&2
+  return 1
+}

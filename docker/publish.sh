@@ -9,12 +9,11 @@
 #   docker/publish.sh registry.example.com/team             # to a registry you are logged in to
 #   docker/publish.sh --target runtime-distroless 127.0.0.1:5000
 #
-# Images: <registry>/rust-lab/<service>:<version> (the index), and one tag per platform beside
-# it, <version>-amd64 and <version>-arm64. This engine keeps one platform per local tag, so the
-# two platforms are built and pushed under tags of their own and `docker manifest` joins them.
-# With buildx's docker-container driver, one `docker buildx build --platform
-# linux/amd64,linux/arm64 --push` does all of it (.github/workflows/images.yml), but that driver
-# runs BuildKit from an image that only a registry can provide.
+# Images: <registry>/rust-lab/<service>:<version>, an index of one image per platform. On the
+# containerd image store (Docker Desktop, Engine 29), one local tag holds both platforms, so one
+# `docker build --platform linux/amd64,linux/arm64 --push` builds and pushes the index. The
+# classic store keeps one platform per local tag: there each platform is built and pushed under
+# a tag of its own (<version>-amd64, <version>-arm64) and `docker manifest` joins them.
 set -euo pipefail
 # shellcheck source=docker/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,77 +27,83 @@ fi
 registry=${1:-}
 version=$(lab_version)
 manifest_options=()
-
-# Debian's docker-registry: the installed one, or the package's binary unpacked under ~/.cache.
-# Unpacked rather than installed, so that no sudo is needed and no registry service is left
-# running on the machine.
-registry_binary() {
-  local tools=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools/docker-registry download
-  if command -v docker-registry; then return; fi
-  if [ ! -x "$tools/usr/bin/docker-registry" ]; then
-    download=$(mktemp -d)
-    (cd "$download" && apt-get download -q docker-registry >&2) ||
-      { echo "apt-get download docker-registry failed: run apt-get update, or give a registry" >&2; return 1; }
-    dpkg-deb -x "$download"/docker-registry_*.deb "$tools"
-    rm -rf "$download"
+# What the script leaves behind, removed at the end whatever happens: the throwaway registry,
+# its folder and the local tags it made.
+registry_pid="" work="" made=()
+cleanup() {
+  [ ${#made[@]} -eq 0 ] || docker rmi "${made[@]}" >/dev/null 2>&1 || true
+  if [ -n "$registry_pid" ]; then
+    # `|| true`: errexit holds in traps too, and the registry ends with the status of SIGTERM.
+    kill "$registry_pid" 2>/dev/null
+    wait "$registry_pid" 2>/dev/null || true
   fi
-  echo "$tools/usr/bin/docker-registry"
+  [ -z "$work" ] || rm -rf "$work"
 }
+trap cleanup EXIT
 
 if [ -z "$registry" ]; then
-  registry_command=$(registry_binary)
   work=$(mktemp -d)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat > "$work/config.yml" <<CONFIG
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/storage
-http:
-  addr: 127.0.0.1:$port
-CONFIG
-  "$registry_command" serve "$work/config.yml" > "$work/registry.log" 2>&1 &
-  registry_pid=$!
-  # `|| true`: errexit holds in traps too, and the registry ends with the status of SIGTERM.
-  trap 'kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-  for _ in $(seq 50); do
-    curl -fs -o /dev/null "http://127.0.0.1:$port/v2/" && break
-    sleep 0.1
-  done
-  curl -fs -o /dev/null "http://127.0.0.1:$port/v2/" ||
-    { echo "the throwaway registry did not start:" >&2; cat "$work/registry.log" >&2; exit 1; }
-  registry=127.0.0.1:$port
+  start_registry "$work"
+  registry=$REGISTRY registry_pid=$REGISTRY_PID
   # Plain HTTP: the engine allows it for 127.0.0.0/8, `docker manifest` only when told.
   manifest_options=(--insecure)
   echo "throwaway registry on $registry (Debian's docker-registry), removed at the end"
 fi
 
+store=$(image_store)
+
+# push_index <index>: builds both platforms and pushes them as one index.
+push_index() {
+  local index=$1 platform images=()
+  if [ "$store" = containerd ]; then
+    made+=("$index")
+    lab_build docker/Dockerfile "$target" "$service" "$index" \
+      --platform "$(IFS=,; echo "${PLATFORMS[*]}")" --push --quiet >/dev/null
+    return
+  fi
+  for platform in "${PLATFORMS[@]}"; do
+    images+=("$index-${platform#*/}")
+    made+=("$index-${platform#*/}")
+    lab_build docker/Dockerfile "$target" "$service" "${images[-1]}" --platform "$platform" --quiet >/dev/null
+    docker push --quiet "${images[-1]}" >/dev/null
+    echo "pushed ${images[-1]}"
+  done
+  docker manifest rm "$index" >/dev/null 2>&1 || true  # a list left by an earlier run
+  docker manifest create "${manifest_options[@]}" "$index" "${images[@]}" >/dev/null
+  docker manifest push "${manifest_options[@]}" --purge "$index" >/dev/null
+}
+
+# platform_of <image> <platform>: the platform of the local image pulled for that platform.
+platform_of() {
+  if [ "$store" = containerd ]; then
+    docker image inspect --platform "$2" --format '{{.Os}}/{{.Architecture}}' "$1"
+  else
+    docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1"
+  fi
+}
+
 failures=0
 for service in "${SERVICES[@]}"; do
   index=$registry/rust-lab/$service:$version
   step "$index: $target for ${PLATFORMS[*]}"
-  images=()
-  for platform in "${PLATFORMS[@]}"; do
-    image=$index-${platform#*/}
-    lab_build docker/Dockerfile "$target" "$service" "$image" --platform "$platform" --quiet >/dev/null
-    docker push --quiet "$image" >/dev/null
-    echo "pushed $image"
-    images+=("$image")
-  done
-  docker manifest rm "$index" >/dev/null 2>&1 || true  # a list left by an earlier run
-  docker manifest create "${manifest_options[@]}" "$index" "${images[@]}" >/dev/null
-  digest=$(docker manifest push "${manifest_options[@]}" --purge "$index")
-  echo "pushed the index $index ($digest):"
-  docker manifest inspect "${manifest_options[@]}" "$index" | python3 -c '
-import json, sys
-for entry in json.load(sys.stdin)["manifests"]:
-    platform, digest = entry["platform"], entry["digest"]
-    print("  {os}/{architecture}".format(**platform), digest)'
+  push_index "$index"
+  # What the registry holds under the tag: an image per platform, and, where the builder
+  # attached them, attestations (provenance) as entries of platform unknown/unknown.
+  docker buildx imagetools inspect --raw "$index" | python3 -c '
+import hashlib, json, sys
+raw = sys.stdin.buffer.read()
+print("pushed the index", sys.argv[1], "(sha256:" + hashlib.sha256(raw).hexdigest() + "):")
+for entry in json.loads(raw)["manifests"]:
+    platform = entry.get("platform", {})
+    kind = entry.get("annotations", {}).get("vnd.docker.reference.type", "image")
+    print("  {}/{}".format(platform.get("os"), platform.get("architecture")), entry["digest"], "" if kind == "image" else kind)
+' "$index"
 
   # Pulled through the index, each platform must come back as itself.
   for platform in "${PLATFORMS[@]}"; do
     docker pull --quiet --platform "$platform" "$index" >/dev/null
-    got=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$index")
+    made+=("$index")
+    got=$(platform_of "$index" "$platform")
     if [ "$got" = "$platform" ]; then
       echo "  docker pull --platform $platform: $got"
     else
@@ -106,7 +111,6 @@ for entry in json.load(sys.stdin)["manifests"]:
       failures=$((failures + 1))
     fi
   done
-  docker rmi "$index" "${images[@]}" >/dev/null
 done
 
 if [ "$failures" -gt 0 ]; then

@@ -10,13 +10,14 @@
 # Needs a Docker engine the user can reach. Only the Debian stand-in needs root (debootstrap,
 # installed when missing): that step alone runs under sudo, and only when the image is missing,
 # so `--if-offline` with a registry, or with the stand-ins built, never asks for a password,
-# and .env belongs to the user. Remove the stand-ins with
-# `docker images -q 'lab-offline/*' | sort -u | xargs -r docker rmi -f` and delete .env to use
-# the public images.
+# and .env belongs to the user. Remove the stand-ins, by tag, with
+# `docker images --format '{{.Repository}}:{{.Tag}}' 'lab-offline/*' | xargs -r docker rmi`
+# and delete .env to use the public images.
 set -euo pipefail
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# shellcheck source=docker/lib.sh
+. "$here/../lib.sh"
 
 suite=bookworm
 DEBIAN_IMAGE=lab-offline/debian:bookworm-slim
@@ -25,6 +26,7 @@ DISTROLESS_IMAGE=lab-offline/distroless-static:nonroot
 POSTGRES_IMAGE=lab-offline/postgres:15-bookworm
 REDIS_IMAGE=lab-offline/redis:7-bookworm
 
+store=$(image_store)
 rebuild=false
 case "${1:-}" in
   --if-offline)
@@ -39,7 +41,8 @@ case "${1:-}" in
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
 
-have() { [ "$rebuild" = false ] && docker image inspect "$1" >/dev/null 2>&1; }
+# have <image> [platform]: the image is there (for that platform, where the store holds several).
+have() { [ "$rebuild" = false ] && docker image inspect ${2:+--platform "$2"} "$1" >/dev/null 2>&1; }
 say() { printf '\033[1m> %s\033[0m\n' "$*"; }
 
 # The Debian base: debootstrap's minimal system, slimmed the way debian:bookworm-slim is.
@@ -47,7 +50,8 @@ if have "$DEBIAN_IMAGE"; then
   say "$DEBIAN_IMAGE exists"
 else
   say "$DEBIAN_IMAGE: debootstrap $suite (a few minutes)"
-  if ! command -v debootstrap >/dev/null; then
+  # /usr/sbin is on root's PATH only: look there too, not to install it twice.
+  if ! command -v debootstrap >/dev/null && [ ! -x /usr/sbin/debootstrap ]; then
     as_root apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
   fi
@@ -62,14 +66,16 @@ else
   trap - EXIT
 fi
 
-build() {  # build <image> <dockerfile> [--platform <platform>] [extra files for the context...]
+build() {  # build <image> <dockerfile> [--platform <platforms>] [extra files for the context...]
   local image=$1 dockerfile=$2 platform=()
   shift 2
   if [ "${1:-}" = --platform ]; then
     platform=(--platform "$2")
     shift 2
   fi
-  if have "$image"; then
+  local last_platform=""
+  [ "$store" = containerd ] && [ ${#platform[@]} -gt 0 ] && last_platform=${platform[1]##*,}
+  if have "$image" "$last_platform"; then
     say "$image exists"
     return
   fi
@@ -77,8 +83,16 @@ build() {  # build <image> <dockerfile> [--platform <platform>] [extra files for
   local context
   context=$(mktemp -d)
   cp "$here/$dockerfile" "$@" "$context/"
-  DOCKER_BUILDKIT=1 docker build --quiet "${platform[@]}" --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
-    -f "$context/$dockerfile" -t "$image" "$context" >/dev/null
+  # The build's output is kept, and shown only when it fails: it says why (a TLS error, a
+  # package missing from the mirror), which a bare exit code does not.
+  if ! DOCKER_BUILDKIT=1 docker build --progress=plain "${platform[@]}" \
+       --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" -f "$context/$dockerfile" -t "$image" "$context" \
+       > "$context/build.log" 2>&1; then
+    echo "building $image failed; the end of its output:" >&2
+    tail -n 40 "$context/build.log" >&2
+    rm -rf "$context"
+    return 1
+  fi
   rm -rf "$context"
 }
 
@@ -86,14 +100,19 @@ build() {  # build <image> <dockerfile> [--platform <platform>] [extra files for
 cp /etc/ssl/certs/ca-certificates.crt "${TMPDIR:-/tmp}/host-ca-certificates.crt"
 build "$RUST_IMAGE" rust.Dockerfile "${TMPDIR:-/tmp}/host-ca-certificates.crt"
 rm -f "${TMPDIR:-/tmp}/host-ca-certificates.crt"
-build "$DISTROLESS_IMAGE" distroless.Dockerfile
-# The distroless-style base is files only, so it is made for the other platform too, tagged
-# with its architecture: this engine keeps one platform per tag, and BuildKit takes a local
-# image for a build of another platform only when the tag holds that platform (otherwise it
-# asks a registry). docker/lib.sh picks it for such builds. There is no Debian stand-in for the
-# other platform: runtime-debian for it needs the public image.
-other_arch=$(case "$(docker version --format '{{.Server.Arch}}')" in arm64) echo amd64 ;; *) echo arm64 ;; esac)
-build "$DISTROLESS_IMAGE-$other_arch" distroless.Dockerfile --platform "linux/$other_arch"
+# The distroless-style base is files only, so it is made for both platforms: BuildKit takes a
+# local image for a build of another platform only when the tag holds that platform
+# (otherwise it asks a registry). The containerd image store keeps both under one tag. The
+# classic store keeps one platform per tag, so there the other platform gets a tag of its own,
+# with its architecture, which docker/lib.sh picks for such builds. There is no Debian
+# stand-in for the other platform: runtime-debian for it needs the public image.
+if [ "$store" = containerd ]; then
+  build "$DISTROLESS_IMAGE" distroless.Dockerfile --platform linux/amd64,linux/arm64
+else
+  build "$DISTROLESS_IMAGE" distroless.Dockerfile
+  other_arch=$(case "$(docker version --format '{{.Server.Arch}}')" in arm64) echo amd64 ;; *) echo arm64 ;; esac)
+  build "$DISTROLESS_IMAGE-$other_arch" distroless.Dockerfile --platform "linux/$other_arch"
+fi
 build "$POSTGRES_IMAGE" postgres.Dockerfile "$here/postgres-entrypoint.sh"
 build "$REDIS_IMAGE" redis.Dockerfile "$here/redis-entrypoint.sh"
 

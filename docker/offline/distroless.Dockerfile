@@ -1,7 +1,7 @@
 # Stand-in for gcr.io/distroless/static-debian12:nonroot: no shell, no package manager, only
 # what a static binary may need at run time: CA certificates, time zones, /etc/passwd with the
 # nonroot user (65532), and a writable /tmp. Debian's own CA bundle, as in the original.
-ARG DEBIAN_IMAGE
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 # A base for runtime stages: the images built from it define their own health checks.
 # hadolint global ignore=DL3057
 # Files only, the same for every platform: gathered on the build machine's own, so that

@@ -1,6 +1,6 @@
 # Stand-in for postgres:15-bookworm: Debian's PostgreSQL 15 with an entrypoint that honours
 # the official image's POSTGRES_USER, POSTGRES_PASSWORD / POSTGRES_PASSWORD_FILE and POSTGRES_DB.
-ARG DEBIAN_IMAGE
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
 RUN set -eux; \
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \

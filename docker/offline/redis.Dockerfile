@@ -1,6 +1,6 @@
 # Stand-in for redis:7-bookworm: Debian's Redis 7, run as the redis user in /data, reachable
 # from other containers (protected mode off, as in the official image).
-ARG DEBIAN_IMAGE
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
 RUN set -eux; \
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \

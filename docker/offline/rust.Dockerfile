@@ -3,7 +3,7 @@
 # One addition: this machine's CA bundle, so HTTPS (crates.io, rustup) works from builds that
 # go through an intercepting proxy. build-bases.sh puts it in the build context; it is never
 # committed.
-ARG DEBIAN_IMAGE
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 # A base for builder stages: the images built from it define their own health checks.
 # hadolint global ignore=DL3057
 FROM ${DEBIAN_IMAGE}
@@ -23,7 +23,7 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends ca-certificates gcc libc6-dev wget; \
     cp /tmp/host-ca-certificates.crt /etc/ssl/certs/ca-certificates.crt; \
     rm /tmp/host-ca-certificates.crt; \
-    wget -q "https://static.rust-lang.org/rustup/archive/${RUSTUP_VERSION}/x86_64-unknown-linux-gnu/rustup-init"; \
+    wget --no-verbose "https://static.rust-lang.org/rustup/archive/${RUSTUP_VERSION}/x86_64-unknown-linux-gnu/rustup-init"; \
     echo "${RUSTUP_SHA256} *rustup-init" | sha256sum -c -; \
     chmod +x rustup-init; \
     ./rustup-init -y --no-modify-path --profile minimal --default-toolchain "$RUST_VERSION" \
