@@ -1,41 +1,26 @@
-"""What the benchmarks share: the load generator, the throwaway servers the tests use, a
-service process under test with its memory, and rounds that interleave the contenders.
+"""What the benchmarks share: the load generator, rounds that interleave the contenders, CPU
+per request, and the static builds as docker/Dockerfile makes them. The throwaway servers and
+the service processes come from docker/lib.py, which the checks share too.
 
-Imported by bench/run.py and bench/release-profiles.py; not run on its own.
+Imported by bench/run.py, bench/profile.py and bench/release-profiles.py, which then import
+docker/lib.py too (this module puts its folder on the path); not run on its own.
 """
 
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
+from lib import ROOT, TOOLS, log, process_tree, run  # noqa: E402
+
 MUSL = "x86_64-unknown-linux-musl"
 CONCURRENCY = 32
 RUN_TIME_LIMIT = 180  # seconds: a load run that takes longer is stopped and reported as such
 OHA_VERSION = "1.16.0"
-TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rust-multistage-lab" / "tools"
-
-
-def log(message):
-    print(f"\033[1m> {message}\033[0m", file=sys.stderr, flush=True)
-
-
-def run(command, **options):
-    return subprocess.run(command, check=True, **options)
-
-
-def free_port():
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def ensure_oha():
@@ -74,78 +59,6 @@ def static_build(*arguments, env=None):
     run(["cargo", "zigbuild", "--quiet", "--locked", "--target", MUSL, *arguments], cwd=ROOT, env=env)
 
 
-# --- throwaway servers -------------------------------------------------------------------
-
-class Servers:
-    """PostgreSQL and/or Redis on free loopback ports, started by the tests' own
-    `throwaway-servers` (test-support), which removes them when this process lets go."""
-
-    def __init__(self, *kinds):
-        run(["cargo", "build", "--quiet", "--locked", "-p", "test-support", "--bin", "throwaway-servers"], cwd=ROOT)
-        self.process = subprocess.Popen([str(ROOT / "target" / "debug" / "throwaway-servers"), *kinds],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.urls = dict(self.process.stdout.readline().strip().split("=", 1) for _ in kinds)
-
-    def sql(self, database, statement):
-        psql = shutil.which("psql") or str(sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1])
-        run([psql, "-q", self.database_url(database), "-v", "ON_ERROR_STOP=1", "-c", statement],
-            stdout=subprocess.DEVNULL)
-
-    def database_url(self, name):
-        return self.urls["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
-
-    def pid(self, program):
-        """The pid of the server whose command is `program` (redis-server, postgres) and whose
-        command line names its port: its process tree is that server's CPU. (pg_ctl detaches
-        PostgreSQL, so it is not under throwaway-servers.)"""
-        url = self.urls["REDIS_URL" if program == "redis-server" else "DATABASE_URL"]
-        port = int(url.rsplit(":", 1)[1].split("/")[0])
-        candidates = []
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and (entry / "comm").read_text().strip() == program:
-                    arguments = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                    if f"-p {port} " in arguments or f":{port}" in arguments or f"--port {port}" in arguments:
-                        candidates.append(int(entry.name))
-            except OSError:
-                continue
-        if not candidates:
-            raise RuntimeError(f"no {program} on port {port}")
-        return min(candidates)
-
-    @property
-    def redis_url(self):
-        return self.urls["REDIS_URL"]
-
-    @property
-    def redis_port(self):
-        return int(self.redis_url.rsplit(":", 1)[1])
-
-    def stop(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
-
-
-# --- services under test -----------------------------------------------------------------
-
-def process_tree(pid):
-    """pid and all its descendants, from /proc."""
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
-
-
 def cpu_seconds(pid):
     """User and system CPU time of pid and its descendants, in seconds, from /proc."""
     ticks = 0
@@ -167,65 +80,6 @@ def with_cpu(measure, **processes):
         used = cpu_seconds(pid) - before[name]
         result[f"{name}_cpu_us"] = round(used * 1e6 / result["sent"], 1)
     return result
-
-
-def memory_mb(pid, field):
-    """The sum of /proc/<pid>/status `field` (VmRSS, VmHWM) over the process tree, in MB."""
-    total_kb = 0
-    for member in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total_kb / 1024, 1)
-
-
-class Service:
-    """A server process, timed from start until GET /health answers 200. With `log_file`, its
-    stdout and stderr go there, as a container's go to Docker's json-file log: writing the log
-    is part of the cost measured. Without, they are discarded (the Python twins log nothing
-    per request)."""
-
-    def __init__(self, name, command, env, port, cwd=ROOT, log_file=None):
-        self.name, self.port, self.log_file = name, port, log_file
-        command = [part.replace("{port}", str(port)) for part in command]
-        output = subprocess.DEVNULL
-        if log_file is not None:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            output = log_file.open("w")
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **env, "PORT": str(port)},
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        if log_file is not None:
-            output.close()  # the child holds its own descriptor
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() - started > 60:
-                raise RuntimeError(f"{name} did not become healthy")
-            time.sleep(0.005)
-        self.start_ms = round((time.monotonic() - started) * 1000)
-        time.sleep(1)
-        self.idle_mb = memory_mb(self.process.pid, "VmRSS")
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def resources(self):
-        return {"service": self.name, "start_to_healthy_ms": self.start_ms,
-                "idle_rss_mb": self.idle_mb, "peak_rss_mb": memory_mb(self.process.pid, "VmHWM")}
-
-    def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
 
 
 def load(url, requests, method="GET", body=None):

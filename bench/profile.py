@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 
-from common import MUSL, ROOT, Servers, Service, ensure_oha, free_port, load, log, run, static_build
+from common import MUSL, ROOT, ensure_oha, load, static_build
+from lib import Servers, Service, free_port, log, run  # noqa: E402
 
 PROFILES = ROOT / "bench" / "profiles"
 TARGET_DIR = ROOT / "target" / "profiling"

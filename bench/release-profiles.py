@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import (MUSL, ROOT, Servers, Service, ensure_oha, free_port, interleaved, load, log,
-                    static_build)
+from common import MUSL, ROOT, ensure_oha, interleaved, load, static_build
+from lib import Servers, Service, free_port, log  # noqa: E402
 
 # The crates db-service's flame graph spends its time in (bench/profiles/).
 HOT_CRATES = ("tokio", "hyper", "hyper-util", "axum", "axum-core", "http", "http-body", "bytes",

@@ -35,8 +35,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from common import (CONCURRENCY, MUSL, ROOT, RUN_TIME_LIMIT, Servers, Service, ensure_oha,
-                    free_port, interleaved, load, log, run, static_build, with_cpu)
+from common import CONCURRENCY, MUSL, ROOT, RUN_TIME_LIMIT, ensure_oha, interleaved, load, static_build, with_cpu
+from lib import Servers, Service, base_images, free_port, image_facts, log, run, services  # noqa: E402
 
 BENCH = ROOT / "bench"
 VENV = BENCH / ".venv"
@@ -45,12 +45,15 @@ HIT_COUNTER_ROUNDS = 5
 LOGS = ROOT / "target" / "bench-logs"
 # Production logging: an access line per request, as JSON, to a file (see Service).
 RUST_ENV = {"RUST_LOG": "info", "LOG_FORMAT": "json"}
-# db-service built otherwise, beside the shipped binary: for size (the profile api-service and
-# web-service ship with, so in their folder), and on musl's own allocator (in a folder of its
+# Each service's release profile, as the catalogue gives it and the images ship it.
+PROFILES = {name: facts["profile"] for name, facts in services().items()}
+# db-service built otherwise, beside the shipped binary: with the other profile (the one the
+# other two ship with, so in their folder), and on musl's own allocator (in a folder of its
 # own, since only a feature differs from the shipped build).
+OTHER_PROFILE = next(profile for profile in sorted(set(PROFILES.values())) if profile != PROFILES["db-service"])
 VARIANTS = {
-    "size profile": ["--profile", "release-small"],
-    "musl's allocator": ["--release", "--no-default-features",
+    "size profile": ["--profile", OTHER_PROFILE],
+    "musl's allocator": ["--profile", PROFILES["db-service"], "--no-default-features",
                          "--target-dir", str(ROOT / "target" / "bench-musl-allocator")],
 }
 # db-service as the images held it before they were cross-compiled with zig: plain `cargo build`,
@@ -78,21 +81,20 @@ def build_rust():
     and the db-service variants; returns the path of each."""
     log("building the release binaries: static (musl) as shipped, the minimal counter, and three "
         "db-service variants")
-    static_build("--release", "-p", "db-service", "-p", "minimal-counter")
-    static_build("--profile", "release-small", "-p", "api-service", "-p", "web-service")
-    binaries = {"db-service": ROOT / "target" / MUSL / "release",
-                "minimal-counter": ROOT / "target" / MUSL / "release",
-                "api-service": ROOT / "target" / MUSL / "release-small",
-                "web-service": ROOT / "target" / MUSL / "release-small"}
-    binaries = {name: folder / name for name, folder in binaries.items()}
+    # The minimal counter is built as db-service is, to compare like with like.
+    built = {**PROFILES, "minimal-counter": PROFILES["db-service"]}
+    for profile in sorted(set(built.values())):
+        packages = [name for name, its_profile in built.items() if its_profile == profile]
+        static_build("--profile", profile, *[option for name in packages for option in ("-p", name)])
+    binaries = {name: ROOT / "target" / MUSL / profile / name for name, profile in built.items()}
     for variant, options in VARIANTS.items():
         static_build("-p", "db-service", *options)
         target_dir = Path(options[options.index("--target-dir") + 1]) if "--target-dir" in options else ROOT / "target"
-        profile = options[options.index("--profile") + 1] if "--profile" in options else "release"
+        profile = options[options.index("--profile") + 1]
         binaries[f"db-service, {variant}"] = target_dir / MUSL / profile / "db-service"
-    run(["cargo", "build", "--quiet", "--locked", "--release", "--target", MUSL, "-p", "db-service",
-         "--target-dir", str(GCC_TARGET_DIR)], cwd=ROOT)
-    binaries[f"db-service, {GCC_TOOLCHAIN}"] = GCC_TARGET_DIR / MUSL / "release" / "db-service"
+    run(["cargo", "build", "--quiet", "--locked", "--profile", PROFILES["db-service"], "--target", MUSL,
+         "-p", "db-service", "--target-dir", str(GCC_TARGET_DIR)], cwd=ROOT)
+    binaries[f"db-service, {GCC_TOOLCHAIN}"] = GCC_TARGET_DIR / MUSL / PROFILES["db-service"] / "db-service"
     return binaries
 
 
@@ -117,15 +119,12 @@ def raw_redis(port, requests):
 # --- images -----------------------------------------------------------------------------
 
 def image_sizes():
-    """Image sizes in MB: the Rust scratch images and the Python twins' images."""
+    """Image sizes in MB, uncompressed: the Rust scratch images and the Python twins' images."""
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         return {}
-    env_file = ROOT / ".env"
-    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
-                    if "=" in line and not line.startswith("#")) if env_file.exists() else {}
-    debian = settings.get("DEBIAN_IMAGE", "debian:bookworm-slim")
+    debian = base_images()["DEBIAN_IMAGE"]
     sizes = {}
-    for service in ("api-service", "db-service", "web-service"):
+    for service in PROFILES:
         image = f"lab/{service}:scratch"
         if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode:
             log(f"building {image}")
@@ -139,9 +138,9 @@ def image_sizes():
              "-f", str(BENCH / "python" / "Dockerfile"), "-t", image, str(BENCH / "python")],
             stdout=subprocess.DEVNULL)
         sizes[twin] = image
-    return {name: {"image": image, "mb": round(int(subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Size}}", image], check=True,
-        capture_output=True, text=True).stdout) / 1e6, 2)} for name, image in sizes.items()}
+    # Uncompressed, the size every engine agrees on (docker/lib.py's image_facts).
+    return {name: {"image": image, "mb": round(image_facts(image)["uncompressed"] / 1e6, 2)}
+            for name, image in sizes.items()}
 
 
 # --- the run ------------------------------------------------------------------------------

@@ -17,18 +17,15 @@ schemathesis is installed on first use under ~/.cache/rust-multistage-lab/tools.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from common import Servers, Service, free_port, log, run  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
+from lib import ROOT, TOOLS, Servers, Service, free_port, log, run  # noqa: E402
 
 SCHEMATHESIS_VERSION = "4.32.5"
-TOOLS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rust-multistage-lab" / "tools"
 # What each service needs from throwaway-servers, and how it is told where that is.
 SERVICES = {
     "api-service": ("postgres", "DATABASE_URL"),

@@ -11,6 +11,8 @@
 #   checks/audit.sh --images         # and the binaries of the lab/<service>:scratch images
 #                                    # (docker/check-images.sh builds them), and of the
 #                                    # :scratch-arm64 ones where they exist
+#   checks/audit.sh --sbom sbom.json # and the packages a CycloneDX SBOM names (docker/sbom.py's,
+#                                    # or one taken from an image's attestation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,21 +59,9 @@ for id in $ignored; do
   fi
 done
 
-# dependency_count <binary>: how many packages the binary's .dep-v0 section lists (zlib-compressed
-# JSON), found through readelf, which reads every architecture's ELF (objcopy only the machine's).
+# dependency_count <binary>: how many packages the binary's .dep-v0 section lists.
 dependency_count() {
-  python3 - "$1" <<'PYTHON'
-import json, re, subprocess, sys, zlib
-headers = subprocess.run(["readelf", "--section-headers", "--wide", sys.argv[1]],
-                         check=True, capture_output=True, text=True).stdout
-found = re.search(r"\.dep-v0\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)", headers)
-if not found:
-    sys.exit(1)
-offset, size = (int(value, 16) for value in found.groups())
-with open(sys.argv[1], "rb") as binary:
-    binary.seek(offset)
-    print(len(json.loads(zlib.decompress(binary.read(size)))["packages"]))
-PYTHON
+  python3 -c 'import sys; sys.path.insert(0, "docker"); import lib; print(len(lib.dependency_list(sys.argv[1])))' "$1"
 }
 
 if [ "${1:-}" = --images ]; then
@@ -105,6 +95,23 @@ if [ "${1:-}" = --images ]; then
     done
     audit bin "$binary" || fail "cargo audit bin found advisories in $image"
   done
+fi
+
+if [ "${1:-}" = --sbom ]; then
+  sbom=${2:?--sbom needs a CycloneDX JSON file}
+  printf '\n--- the packages of %s\n' "$sbom"
+  # cargo audit reads lock files: the SBOM's crates.io packages, written as one.
+  python3 - "$sbom" > "$work/sbom.lock" <<'PYTHON'
+import json, sys
+bom = json.load(open(sys.argv[1]))
+print("version = 4")
+for component in bom["components"]:
+    # crates.io packages only: the workspace's own crates carry a redacted download URL.
+    if component.get("purl", "").startswith("pkg:cargo/") and "download_url=" not in component["purl"]:
+        print(f'\n[[package]]\nname = "{component["name"]}"\nversion = "{component["version"]}"\n'
+              'source = "registry+https://github.com/rust-lang/crates.io-index"')
+PYTHON
+  audit --file "$work/sbom.lock" || fail "cargo audit found advisories in the packages of $sbom"
 fi
 
 if [ "$failures" -gt 0 ]; then

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
+from lib import services  # noqa: E402
+
 NAMESPACE = "rust-lab"
-SERVICES = {"api-service": 8000, "db-service": 8001, "web-service": 8080}
+# Each service's port, from the catalogue (catalogue.txt): the manifests are held to it.
+SERVICES = {name: facts["port"] for name, facts in services().items()}
 DATABASES = {"postgres": 5432, "redis": 6379}
 # The outside world reaches web-service through the ingress controller, in its own namespace.
 INGRESS_CONTROLLER = ("ingress-nginx", {})

@@ -38,7 +38,10 @@ in_node() { docker exec --workdir "$copy" "$node" bash -c "$1"; }
 echo "engine $(in_node "docker version --format '{{.Server.Version}}'"), $(in_node 'docker compose version')"
 # The registry-free stand-ins come from this machine's engine: what the node would pull from
 # a registry. Nothing else crosses over; every image of the lab is built in the node.
-mapfile -t bases < <(grep -ho 'lab-offline/[^ ]*' .env 2>/dev/null | sort -u || true)
+bases=()
+for name in $(catalogue base 2); do
+  [[ ${!name} == lab-offline/* ]] && bases+=("${!name}")
+done
 if [ ${#bases[@]} -gt 0 ]; then
   # This machine's platform only: the classic store keeps one platform per tag.
   docker save --platform "$(docker_platform)" "${bases[@]}" |

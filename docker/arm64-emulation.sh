@@ -7,10 +7,11 @@
 #   docker/arm64-emulation.sh          # set it up (root, or sudo): install, mount, register
 #   docker/arm64-emulation.sh --check  # only say whether it is set up, and how if not
 set -euo pipefail
+# shellcheck source=docker/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 binfmt=/proc/sys/fs/binfmt_misc
 entry=$binfmt/qemu-aarch64
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 registered() { [ -f "$entry" ] && grep -q '^enabled' "$entry" && grep -q '^flags:.*F' "$entry"; }
 

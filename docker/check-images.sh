@@ -3,6 +3,8 @@
 #   size       each scratch image within 2.5 MB uncompressed (the others add their base to
 #              it); and the size `docker images` shows on this engine's image store is the
 #              one docs/image-sizes.json quotes for that store, within 2 %
+#   port       exposes its service's own port (the catalogue's), built with no PORT given, and
+#              listens on it
 #   user       runs as uid 65532, never root
 #   health     Docker's HEALTHCHECK (the binary's own self-probe) turns healthy
 #   /health    answers over HTTP from a hardened container (read-only, no capabilities)
@@ -109,6 +111,10 @@ for service in "${SERVICES[@]}"; do
     [ "$machine" = "$(elf_machine "$platform")" ] || fail "$image's /service is built for $machine"
   fi
 
+  exposed=$(docker image inspect --format '{{range $port, $_ := .Config.ExposedPorts}}{{$port}} {{end}}' "$image")
+  [ "$exposed" = "$(service_port "$service")/tcp " ] ||
+    fail "$image exposes '$exposed', not $service's port $(service_port "$service")/tcp"
+
   facts=$(docker/compare-sizes.py --facts "$image" ${platform:+--platform "$platform"})
   bytes=$(fact uncompressed)
   size=$(awk -v b="$bytes" 'BEGIN { printf "%.2f MB", b / 1000000 }')
@@ -124,7 +130,7 @@ for service in "${SERVICES[@]}"; do
   wait_healthy "$container" 90 || { health=unhealthy; fail "$container never turned healthy"; }
 
   address=$(docker port "$container" "$(service_port "$service")/tcp" | head -n 1)
-  # Healthy includes "waiting" for a database still starting next door (shared/src/warm_up.rs);
+  # Healthy includes "waiting" for a database still starting next door (shared/src/health/warm_up.rs);
   # the check wants the service serving.
   deadline=$((SECONDS + 60))
   until answer=$(curl -s -m 5 "http://$address/health" || true)

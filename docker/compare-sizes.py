@@ -22,7 +22,6 @@ so touching a file never changes yours.
 """
 
 import argparse
-import gzip
 import json
 import math
 import os
@@ -30,16 +29,16 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lib import ROOT, base_images, image_facts, log, services  # noqa: E402
+
 DOCS = ROOT / "docs"
-SERVICES = ["api-service", "db-service", "web-service"]
+SERVICES = list(services())
 ARM64 = "linux/arm64"
 # (variant, Dockerfile, target, platform: None for the engine's own), biggest first; the
 # production targets again for arm64, cross-compiled (docker/Dockerfile's `cross` stage).
@@ -63,24 +62,11 @@ STEP = re.compile(r"#\d+ \[(?!internal\])[^\]]*\] ")
 TOUCHED = "web-service/src/routes/home.rs"
 
 
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-def base_images():
-    """The base image build arguments: .env's stand-ins if there, else the public images."""
-    env_file = ROOT / ".env"
-    if not env_file.exists():
+def ensure_bases():
+    """The base images, building the local stand-ins first where no registry answers."""
+    if not (ROOT / ".env").exists():
         subprocess.run([str(ROOT / "docker/offline/build-bases.sh"), "--if-offline"], check=True)
-    settings = {}
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, value = line.split("=", 1)
-                settings[key] = value
-    return {key: settings.get(key, default) for key, default in [
-        ("RUST_IMAGE", "rust:1.95-slim-bookworm"), ("DEBIAN_IMAGE", "debian:bookworm-slim"),
-        ("DISTROLESS_IMAGE", "gcr.io/distroless/static-debian12:nonroot")]}
+    return base_images()
 
 
 def build(label, dockerfile, target, service, tag, context=ROOT, no_cache=False, platform=None):
@@ -112,59 +98,6 @@ def dependency_layer_reused(plain_log):
     step = next((line.split(" ")[0] for line in plain_log.splitlines()
                  if "cargo chef cook" in line and "--release" in line and line.startswith("#")), None)
     return step is not None and f"{step} CACHED" in plain_log
-
-
-def image_facts(tag, platform=None):
-    """What the image weighs, read from the image itself (`docker save`), the same way on both
-    image stores, and what this engine's `docker images` shows for it:
-
-    uncompressed  the size of its files: what the image takes unpacked, and what the classic
-                  store's `docker images` shows;
-    compressed    its gzipped layers and its config: what a pull transfers and a registry
-                  stores (the containerd store keeps them as they were built; from the classic
-                  store, whose layers are plain tar, they are gzipped here at gzip's default
-                  level, as a push would, so the figure is close rather than exact);
-    shown         `docker images` on this engine: on the containerd store, the unpacked files
-                  plus the compressed content it keeps beside them (only the content for an
-                  image of another platform, which is unpacked when it first runs)."""
-    platform_option = ["--platform", platform] if platform else []
-    with tempfile.TemporaryFile() as archive:
-        subprocess.run(["docker", "save", *platform_option, tag], check=True, stdout=archive)
-        archive.seek(0)
-        with tarfile.open(fileobj=archive) as saved:
-            manifest = json.load(saved.extractfile("manifest.json"))[0]
-            uncompressed, compressed = 0, saved.getmember(manifest["Config"]).size
-            for layer in manifest["Layers"]:
-                blob = saved.extractfile(layer)
-                gzipped = blob.read(2) == b"\x1f\x8b"
-                blob.seek(0)
-                files = layer_files_size(gzip.GzipFile(fileobj=blob) if gzipped else blob)
-                compressed += saved.getmember(layer).size if gzipped else gzipped_length(saved.extractfile(layer))
-                uncompressed += files
-    shown = subprocess.run(["docker", "image", "ls", "--format", "{{.VirtualSize}}", tag],
-                           check=True, capture_output=True, text=True).stdout.split()
-    return {"uncompressed": uncompressed, "compressed": compressed, "layers": len(manifest["Layers"]),
-            "shown": parse_size(shown[0]) if shown else None}
-
-
-def layer_files_size(stream):
-    """The sum of the sizes of the files in a layer's tar (a hard link adds nothing)."""
-    with tarfile.open(fileobj=stream, mode="r|") as layer:
-        return sum(member.size for member in layer if member.isreg())
-
-
-def gzipped_length(stream):
-    """How long the stream is once gzipped at gzip's default level (6)."""
-    compressor, length = zlib.compressobj(6, zlib.DEFLATED, 31), 0
-    while chunk := stream.read(1 << 20):
-        length += len(compressor.compress(chunk))
-    return length + len(compressor.flush())
-
-
-def parse_size(text):
-    """Bytes from a size as Docker prints it: 3.519MB, 480kB, 1.75GB (powers of 1000)."""
-    number, unit = re.fullmatch(r"([0-9.]+)\s*([kMGT]?B)", text).groups()
-    return round(float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit])
 
 
 def working_tree_copy():
@@ -352,7 +285,7 @@ def main():
         print(json.dumps(image_facts(args.facts, args.platform)))
         return
 
-    bases = base_images()
+    bases = ensure_bases()
     if args.times is None:
         measured = []
     else:

@@ -29,7 +29,7 @@ remove_afterwards=false
 compose() { docker compose -f "$file" "$@"; }
 url=http://127.0.0.1:$port
 export GIT_REVISION=${GIT_REVISION:-$(lab_revision)} LAB_VERSION=${LAB_VERSION:-$(lab_version)}
-export BUILD_DATE=${BUILD_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+export BUILD_DATE=${BUILD_DATE:-$(lab_created)}
 checks=0
 
 pass() { checks=$((checks + 1)); printf '  ok  %s\n' "$*"; }

@@ -11,9 +11,10 @@
 #                                             # the lab supports, with the classic store
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=docker/lib.sh
+. "$here/lib.sh"
 suite=${DOCKER_SUITE:-unstable}
 prefix=/usr/local/lib/docker-engine
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 installed_suite() { cat "$prefix/suite" 2>/dev/null || true; }
 if [ "$(installed_suite)" != "$suite" ]; then

@@ -1,35 +1,48 @@
-# Shared by the docker/*.sh scripts: which base images, which build arguments, small helpers.
-# Sourced, not run.
+# Shared by the lab's shell scripts (docker/*.sh, checks/*.sh, .ci/run): the catalogue's facts,
+# the base images, the build, and small helpers. docker/lib.py is its twin for the Python
+# scripts. Sourced, not run.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# .env (written by docker/offline/build-bases.sh) points the bases at local stand-ins.
+# catalogue <kind> <column>: a column of the catalogue's lines of that kind (catalogue.txt, the
+# one home of the facts about the services and the base images).
+catalogue() {
+  awk -v kind="$1" -v column="$2" '$1 == kind { print $column }' "$repo/catalogue.txt"
+}
+mapfile -t SERVICES < <(catalogue service 2)
+
+# service_port <service>: the port the catalogue gives it.
+service_port() {
+  local port
+  port=$(awk -v name="$1" '$1 == "service" && $2 == name { print $3 }' "$repo/catalogue.txt")
+  [ -n "$port" ] || { echo "catalogue.txt names no service $1" >&2; return 1; }
+  echo "$port"
+}
+
+# The base images: .env's (docker/offline/build-bases.sh points them at local stand-ins), or
+# the catalogue's public ones.
 if [ -f "$repo/.env" ]; then
   set -a
   # shellcheck disable=SC1091
   . "$repo/.env"
   set +a
 fi
-RUST_IMAGE=${RUST_IMAGE:-rust:1.95-slim-bookworm}
-DEBIAN_IMAGE=${DEBIAN_IMAGE:-debian:bookworm-slim}
-DISTROLESS_IMAGE=${DISTROLESS_IMAGE:-gcr.io/distroless/static-debian12:nonroot}
-POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-bookworm}
-REDIS_IMAGE=${REDIS_IMAGE:-redis:7-bookworm}
+while read -r _ name image; do
+  [ -n "${!name:-}" ] || printf -v "$name" '%s' "$image"
+done < <(grep '^base ' "$repo/catalogue.txt")
 export DOCKER_BUILDKIT=1
 
-SERVICES=(api-service db-service web-service)
-
-service_port() {
-  case "$1" in
-    api-service) echo 8000 ;;
-    db-service) echo 8001 ;;
-    web-service) echo 8080 ;;
-    *) echo "unknown service $1" >&2; return 1 ;;
-  esac
-}
-
 lab_version() { sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1; }
-lab_revision() { git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown; }
+lab_revision() { git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown; }
+# The last commit's time, in seconds since the epoch: SOURCE_DATE_EPOCH, which BuildKit writes
+# for every timestamp of an image, so that the same commit builds the same image.
+lab_epoch() { git -C "$repo" log -1 --format=%ct 2>/dev/null || true; }
+# The same time, as the image's `created` label: 2026-12-07T01:02:03Z, or unknown outside Git.
+lab_created() {
+  local epoch
+  epoch=$(lab_epoch)
+  if [ -n "$epoch" ]; then date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ; else echo unknown; fi
+}
 
 # lab_build <dockerfile> <target or ""> <service> <tag> [docker build options...]
 # The one place images are built: every script that builds one calls this. The context is the
@@ -67,17 +80,30 @@ lab_build() {
       fi
     fi
   fi
+  # The labels say the commit the image is built from and that commit's time, not the build's:
+  # two builds of one commit carry the same labels. SOURCE_DATE_EPOCH reaches BuildKit only
+  # when the caller exports it (docker/publish.sh, docker/reproduce.sh, .ci/run): BuildKit
+  # keys its cache on it, so builds with it and builds without it (Compose's, a plain `docker
+  # build`) would each compile the workspace.
   docker build --file "$context/$dockerfile" "${target_option[@]}" \
     --build-arg RUST_IMAGE="$RUST_IMAGE" \
     --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" \
     --build-arg DISTROLESS_IMAGE="$distroless" \
     --build-arg SERVICE="$service" \
-    --build-arg PORT="$(service_port "$service")" \
     --build-arg VERSION="$(lab_version)" \
     --build-arg REVISION="$(lab_revision)" \
-    --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --build-arg CREATED="$(lab_created)" \
     --tag "$tag" "$@" "$context"
 }
+
+# A multi-platform build with rewrite-timestamp=true (docker/publish.sh, docker/reproduce.sh):
+# both platforms share a layer (the assets, built once on this machine; for the backends an
+# empty one), and when both rewrite it at once BuildKit 0.29 prints "ERROR: (*service).Write
+# failed: ... locked for ...: unavailable" and goes on, with the other writer's copy. Those
+# scripts leave that line out (`2> >(grep -v "$SHARED_LAYER_RACE" >&2)`); any other error
+# still fails the build.
+# shellcheck disable=SC2034  # read by the scripts that source this file
+SHARED_LAYER_RACE='Write failed: .* locked for .*: unavailable'
 
 # Milliseconds since the epoch, for timing docker commands.
 now_ms() { date +%s%3N; }
@@ -130,11 +156,13 @@ elf_machine() {
   esac
 }
 
-# copy_service_binary <image> <file>: the image's /service, copied out without running it
-# (an image of another platform is created for its own platform, so nothing asks a registry).
+# copy_service_binary <image> <file> [platform]: the image's /service, copied out without
+# running it. An image of another platform is created for its own platform, so nothing asks a
+# registry; of a multi-platform image (containerd store), the platform given.
 copy_service_binary() {
-  local container
-  container=$(docker create --platform "$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1")" "$1")
+  local container platform=${3:-}
+  [ -n "$platform" ] || platform=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$1")
+  container=$(docker create --platform "$platform" "$1")
   docker cp "$container:/service" - | tar -xO > "$2"
   docker rm "$container" >/dev/null
 }
@@ -148,7 +176,16 @@ binary_machine() {
   rm -f "$binary"
 }
 
-step() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
+# as_root <command...>: runs it as root, through sudo unless the script already is root.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# step <title>: a heading for what comes next, after how long the step before it took.
+STEP_STARTED=
+step() {
+  [ -z "$STEP_STARTED" ] || printf '(%s s)\n' "$((SECONDS - STEP_STARTED))"
+  STEP_STARTED=$SECONDS
+  printf '\n\033[1m=== %s ===\033[0m\n' "$*"
+}
 
 # The engine's image store: containerd (Docker Desktop, new installs of Engine 29, or the
 # containerd-snapshotter feature) or classic (graph drivers such as overlay2). It decides what
@@ -160,33 +197,42 @@ image_store() {
   esac
 }
 
-# Debian's docker-registry (the Distribution project's registry): the installed one, or the
-# package's binary unpacked under ~/.cache, so that no sudo is needed and no registry service
-# is left running on the machine.
-registry_binary() {
-  local tools=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools/docker-registry download
-  if command -v docker-registry; then return; fi
-  if [ ! -x "$tools/usr/bin/docker-registry" ]; then
-    download=$(mktemp -d)
-    chmod 755 "$download"  # apt downloads as the _apt user
-    if ! (cd "$download" && apt-get download -q docker-registry 2>&1 | grep -v unsandboxed >&2) ||
-       ! compgen -G "$download/docker-registry_*.deb" >/dev/null; then
-      echo "apt-get download docker-registry failed: run apt-get update, or give a registry" >&2
-      rm -rf "$download"
+# debian_tool <suite> <package> <program>: the path of a program of a Debian package: the one
+# on this machine's PATH, or else the package of that suite unpacked under ~/.cache, with a
+# private apt state (no sudo, nothing installed, no service started). Check-Valid-Until is off
+# because unstable's Release file can be past it on a snapshot mirror.
+debian_tool() {
+  local suite=$1 package=$2 program=$3 folder work options
+  if command -v "$program" >/dev/null; then command -v "$program"; return; fi
+  folder=${XDG_CACHE_HOME:-$HOME/.cache}/rust-multistage-lab/tools/$package
+  if [ ! -x "$folder/usr/bin/$program" ]; then
+    work=$(mktemp -d)
+    chmod 755 "$work"  # apt downloads as the _apt user
+    mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial"
+    echo "deb $("$repo/docker/debian-mirror.sh") $suite main" > "$work/sources.list"
+    options=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+             -o "Dir::State=$work/state" -o "Dir::Cache=$work/cache" -o Acquire::Check-Valid-Until=false)
+    if ! apt-get "${options[@]}" update -q >/dev/null ||
+       ! (cd "$work" && apt-get "${options[@]}" download -q "$package" 2>&1 | grep -v unsandboxed >&2) ||
+       ! compgen -G "$work/${package}_*.deb" >/dev/null; then
+      echo "cannot download Debian $suite's $package: is the Debian mirror reachable?" >&2
+      rm -rf "$work"
       return 1
     fi
-    mkdir -p "$tools"
-    dpkg-deb -x "$download"/docker-registry_*.deb "$tools"
-    rm -rf "$download"
+    mkdir -p "$folder"
+    dpkg-deb -x "$work/${package}"_*.deb "$folder"
+    rm -rf "$work"
   fi
-  echo "$tools/usr/bin/docker-registry"
+  echo "$folder/usr/bin/$program"
 }
 
 # start_registry <folder>: a throwaway registry on 127.0.0.1, storing in <folder>; sets
 # REGISTRY (127.0.0.1:<port>) and REGISTRY_PID. The caller stops it and removes the folder.
 start_registry() {
   local folder=$1 binary port
-  binary=$(registry_binary) || return 1
+  # Debian's docker-registry, the Distribution project's registry, of this machine's release.
+  binary=$(debian_tool "$(. /etc/os-release && echo "$VERSION_CODENAME")" docker-registry docker-registry) ||
+    return 1
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   cat > "$folder/config.yml" <<CONFIG
 version: 0.1

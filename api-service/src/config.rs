@@ -4,11 +4,12 @@ use std::{fmt, time::Duration};
 
 use shared::{
     config::{self, ConfigError},
-    server::ServerConfig,
+    http::server::ServerConfig,
 };
 use sqlx::postgres::PgConnectOptions;
 
-pub const DEFAULT_PORT: u16 = 8000;
+/// The port the service listens on unless `PORT` says otherwise: the catalogue's.
+pub const DEFAULT_PORT: u16 = shared::catalogue::API_SERVICE_PORT;
 
 #[derive(Debug)]
 pub struct Config {

@@ -6,11 +6,11 @@ pub mod openapi;
 pub mod postgres;
 mod routes;
 pub mod state;
-mod task_queries;
+pub mod tasks;
 mod validation;
 
 use axum::Router;
-use shared::{middleware, server::ServerConfig};
+use shared::{http::middleware, http::server::ServerConfig};
 
 pub use crate::{config::Config, state::AppState};
 

@@ -9,7 +9,9 @@ use sqlx::{
     postgres::PgPoolOptions,
 };
 
-use crate::{config::DatabaseConfig, state::AppState};
+use shared::health::warm_up::WarmUp;
+
+use crate::config::DatabaseConfig;
 
 /// The migrations in `migrations/`, embedded in the binary: the image needs no SQL files.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -28,13 +30,11 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
         .connect_lazy_with(config.connect.clone())
 }
 
-/// The service's start-up: waits until PostgreSQL answers (retrying with backoff), then applies
-/// pending migrations, reporting each phase through `state.warm_up`. Several replicas starting
-/// at once are safe: the migrator takes an advisory lock, and the second one finds nothing to do.
-pub async fn prepare(state: &AppState) -> Result<(), MigrateError> {
-    let pool = &state.pool;
-    state
-        .warm_up
+/// Waits until PostgreSQL answers (retrying with backoff), then applies pending migrations,
+/// reporting each phase through `warm_up`. Several replicas starting at once are safe: the
+/// migrator takes an advisory lock, and the second one finds nothing to do.
+pub async fn prepare(pool: &PgPool, warm_up: &WarmUp) -> Result<(), MigrateError> {
+    warm_up
         .run(
             || run(pool, pool.acquire()),
             |connection| {

@@ -1,49 +1,40 @@
 //! What every handler shares.
 
-use std::future::Future;
-
 use shared::{
-    api::DependencyStatus,
-    health::{self, Dependencies},
-    request_id::RequestId,
-    warm_up::WarmUp,
+    health::{self, Checked, Dependencies, warm_up::WarmUp},
+    telemetry::request_id::RequestId,
 };
-use sqlx::PgPool;
+use sqlx::{PgPool, migrate::MigrateError};
 
-use crate::postgres::{self, QueryError};
+use crate::{postgres, tasks::TaskStore};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub pool: PgPool,
-    /// Reaching PostgreSQL and migrating it, which [`postgres::prepare`] runs.
+    pub tasks: TaskStore,
+    /// Reaching PostgreSQL and migrating it, which [`AppState::prepare`] runs.
     pub warm_up: WarmUp,
 }
 
 impl AppState {
     /// The state of a service that has not started yet: its routes answer 503 until
-    /// [`postgres::prepare`] is done.
+    /// [`AppState::prepare`] is done.
     pub fn new(pool: PgPool) -> Self {
         Self {
-            pool,
+            tasks: TaskStore::new(pool),
             warm_up: WarmUp::new("postgres"),
         }
     }
 
-    /// Runs one query on the pool; a failure comes back with what the database did.
-    pub async fn query<T>(
-        &self,
-        query: impl Future<Output = sqlx::Result<T>>,
-    ) -> Result<T, QueryError> {
-        postgres::run(&self.pool, query).await
+    /// The service's start-up: waits until PostgreSQL answers (retrying with backoff), then
+    /// applies pending migrations, reporting each phase through `warm_up`.
+    pub async fn prepare(&self) -> Result<(), MigrateError> {
+        postgres::prepare(self.tasks.pool(), &self.warm_up).await
     }
 }
 
 impl Dependencies for AppState {
-    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
-        vec![health::status_of(
-            "postgres",
-            &postgres::ping(&self.pool).await,
-        )]
+    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<Checked> {
+        vec![health::status_of("postgres", &self.tasks.ping().await)]
     }
 
     fn warm_up(&self) -> Option<&WarmUp> {

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use shared::{
     config::{self, ConfigError},
-    server::ServerConfig,
+    http::server::ServerConfig,
 };
 
-pub const DEFAULT_PORT: u16 = 8001;
+/// The port the service listens on unless `PORT` says otherwise: the catalogue's.
+pub const DEFAULT_PORT: u16 = shared::catalogue::DB_SERVICE_PORT;
 
 #[derive(Debug)]
 pub struct Config {

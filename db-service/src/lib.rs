@@ -9,7 +9,7 @@ mod routes;
 pub mod state;
 
 use axum::Router;
-use shared::{middleware, server::ServerConfig};
+use shared::{http::middleware, http::server::ServerConfig};
 
 pub use crate::{config::Config, counters::Counters, state::AppState};
 

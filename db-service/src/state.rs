@@ -3,10 +3,8 @@
 use std::convert::Infallible;
 
 use shared::{
-    api::DependencyStatus,
-    health::{self, Dependencies},
-    request_id::RequestId,
-    warm_up::WarmUp,
+    health::{self, Checked, Dependencies, warm_up::WarmUp},
+    telemetry::request_id::RequestId,
 };
 
 use crate::counters::Counters;
@@ -29,20 +27,19 @@ impl AppState {
     }
 
     /// The service's start-up: waits until Redis answers (retrying with backoff). There is
-    /// nothing to prepare: the hash is created by its first hit.
-    pub async fn prepare(&self) {
-        let Ok(()) = self
-            .warm_up
+    /// nothing to prepare: the hash is created by its first hit, so it cannot fail.
+    pub async fn prepare(&self) -> Result<(), Infallible> {
+        self.warm_up
             .run(
                 || self.counters.ping(),
                 |()| async { Ok::<_, Infallible>(()) },
             )
-            .await;
+            .await
     }
 }
 
 impl Dependencies for AppState {
-    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
+    async fn check(&self, _request_id: Option<&RequestId>) -> Vec<Checked> {
         vec![health::status_of("redis", &self.counters.ping().await)]
     }
 

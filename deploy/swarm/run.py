@@ -35,7 +35,9 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docker"))
+from lib import ROOT, STARTED, base_images, fail, log, step  # noqa: E402
+
 STACK = os.environ.get("STACK", "lab")
 STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
 PAGE = "http://127.0.0.1:8032/"
@@ -43,22 +45,6 @@ REPLICAS = 3
 SPREAD_PAGES = 300
 # What the home page says when a backend call failed (web-service/templates/home.html).
 DEGRADED = ('id="tasks-unavailable"', 'class="views unavailable"')
-started = time.monotonic()
-
-
-def log(message):
-    print(f"[{time.monotonic() - started:6.1f} s] {message}", flush=True)
-
-
-def step(title):
-    print(f"\n\033[1m=== {title} ===\033[0m", flush=True)
-
-
-def fail(message):
-    print(f"FAIL: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(1)
-
-
 def docker(*arguments, check=True, capture=True, env=None):
     result = subprocess.run(["docker", *arguments], capture_output=capture, text=True, env=env)
     if check and result.returncode != 0:
@@ -69,13 +55,7 @@ def docker(*arguments, check=True, capture=True, env=None):
 def lab_environment():
     """The variables the stack file reads: .env's bases (docker stack deploy reads no .env),
     and the version the images are tagged with."""
-    environment = dict(os.environ)
-    dotenv = ROOT / ".env"
-    if dotenv.exists():
-        for line in dotenv.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, value = line.split("=", 1)
-                environment.setdefault(key.strip(), value.strip())
+    environment = {**base_images(), **os.environ}
     version = re.search(r'^version = "(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
     environment.setdefault("LAB_VERSION", version)
     return environment
@@ -138,11 +118,11 @@ class PageLoad(threading.Thread):
             status, body = fetch(PAGE, request_id=f"load-{number}")
             if status != 200:
                 self.outcomes["failed"] += 1
-                self.bad.append((time.monotonic() - started, f"status {status}"))
+                self.bad.append((time.monotonic() - STARTED, f"status {status}"))
             elif any(marker in body for marker in DEGRADED):
                 self.outcomes["degraded"] += 1
                 marker = next(m for m in DEGRADED if m in body)
-                self.bad.append((time.monotonic() - started, f"degraded: {marker}"))
+                self.bad.append((time.monotonic() - STARTED, f"degraded: {marker}"))
             else:
                 self.outcomes["whole"] += 1
             self.halt.wait(0.05)
@@ -339,7 +319,7 @@ def main():
     step("figures")
     for what, seconds in timings.items():
         print(f"  {what:<24} {seconds:6.1f} s")
-    print(f"all steps passed in {time.monotonic() - started:.0f} s")
+    print(f"all steps passed in {time.monotonic() - STARTED:.0f} s")
 
 
 if __name__ == "__main__":

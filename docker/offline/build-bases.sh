@@ -14,7 +14,6 @@
 # `docker images --format '{{.Repository}}:{{.Tag}}' 'lab-offline/*' | xargs -r docker rmi`
 # and delete .env to use the public images.
 set -euo pipefail
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=docker/lib.sh
 . "$here/../lib.sh"

@@ -1,9 +1,10 @@
 //! The one JSON error type of all services: `{"error": "<message for a human>"}` and a status.
 //!
-//! Client errors carry a message that helps the caller fix the request. Server errors are
-//! logged where they are answered, inside the request's span (so with its request id), with
-//! their whole cause chain, and answer a generic message: the text of a database or network
-//! error is for the operator, not for whoever sent the request.
+//! Client errors carry a message that helps the caller fix the request. Server errors answer a
+//! generic message: the text of a database or network error is for the operator, not for
+//! whoever sent the request. They carry that text, the whole cause chain, as a [`Failure`] on
+//! the response, which the access log writes inside the request's span: building an error
+//! logs nothing.
 
 use std::{borrow::Cow, error::Error, fmt::Write};
 
@@ -13,13 +14,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::api::ErrorBody;
+use crate::{api::ErrorBody, telemetry::failure::Failure};
 
 /// An HTTP error with a message safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
     message: Cow<'static, str>,
+    /// Why, for the log: server errors only.
+    failure: Option<Failure>,
 }
 
 impl ApiError {
@@ -27,6 +30,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            failure: None,
         }
     }
 
@@ -42,23 +46,23 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
-    /// A dependency is down: logged with its causes, answered with 503 naming the dependency.
+    /// A dependency is down: answered with 503 naming the dependency, logged with its causes.
     pub fn unavailable(dependency: &str, cause: &(dyn Error + 'static)) -> Self {
-        tracing::warn!(
-            dependency,
-            error = chain(cause),
-            "answered 503: a dependency is unavailable"
-        );
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{dependency} is unavailable, try again shortly"),
-        )
+        Self {
+            failure: Some(Failure::unavailable(dependency.to_owned(), cause)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{dependency} is unavailable, try again shortly"),
+            )
+        }
     }
 
-    /// A bug or an unexpected failure: logged with its causes, answered with a generic 500.
+    /// A bug or an unexpected failure: answered with a generic 500, logged with its causes.
     pub fn internal(cause: &(dyn Error + 'static)) -> Self {
-        tracing::error!(error = chain(cause), "answered 500: internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        Self {
+            failure: Some(Failure::internal(cause)),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        }
     }
 }
 
@@ -67,7 +71,11 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: self.message.into_owned(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(failure) = self.failure {
+            failure.attach(&mut response);
+        }
+        response
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Display;
 
 use crate::{
     config::{self, ConfigError},
-    probe,
+    health::probe,
     telemetry::{self, TelemetryConfig},
 };
 

@@ -1,4 +1,11 @@
-//! Real PostgreSQL and Redis servers for the services' integration tests, never mocks.
+//! What the services' integration tests share:
+//!
+//! - [`postgres`] and [`redis`]: real servers, never mocks (below);
+//! - [`http`]: the router test harness, requests sent with `oneshot` and their replies;
+//! - [`logs`]: the log lines a test's thread writes, captured as JSON;
+//! - [`openapi`]: assertions that hold a served OpenAPI document to the routes and rules;
+//! - [`binary`] and [`warm_up`]: the service binaries started as processes, and what a service
+//!   says while it waits for its database.
 //!
 //! When `DATABASE_URL` or `REDIS_URL` is set, tests use that server. Otherwise the first test of
 //! a test binary starts a throwaway server from the binaries installed on the machine, on a free

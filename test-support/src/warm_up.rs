@@ -1,4 +1,4 @@
-//! What a service says while it waits for its database (`shared::warm_up`), asked the same way
+//! What a service says while it waits for its database (`shared::health::warm_up`), asked the same way
 //! of both services, through their router or their binary.
 
 use std::time::{Duration, Instant};

@@ -3,13 +3,15 @@
 use std::{path::PathBuf, time::Duration};
 
 use shared::{
+    catalogue,
     config::{self, ConfigError},
-    server::ServerConfig,
+    http::server::ServerConfig,
 };
 
 use crate::build_info::BuildInfo;
 
-pub const DEFAULT_PORT: u16 = 8080;
+/// The port the service listens on unless `PORT` says otherwise: the catalogue's.
+pub const DEFAULT_PORT: u16 = catalogue::WEB_SERVICE_PORT;
 
 #[derive(Debug)]
 pub struct Config {
@@ -55,8 +57,14 @@ impl Config {
 impl BackendsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            api_url: base_url("API_URL", "http://127.0.0.1:8000")?,
-            counter_url: base_url("COUNTER_URL", "http://127.0.0.1:8001")?,
+            api_url: base_url(
+                "API_URL",
+                &format!("http://127.0.0.1:{}", catalogue::API_SERVICE_PORT),
+            )?,
+            counter_url: base_url(
+                "COUNTER_URL",
+                &format!("http://127.0.0.1:{}", catalogue::DB_SERVICE_PORT),
+            )?,
             timeout: config::duration_or("BACKEND_TIMEOUT", Duration::from_secs(2))?,
         })
     }

@@ -10,7 +10,7 @@ pub mod state;
 mod templates;
 
 use axum::Router;
-use shared::{middleware, server::ServerConfig};
+use shared::{http::middleware, http::server::ServerConfig};
 
 pub use crate::{config::Config, state::AppState};
 

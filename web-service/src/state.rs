@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use shared::{api::DependencyStatus, health::Dependencies, request_id::RequestId};
+use shared::{
+    api::DependencyStatus,
+    health::{Checked, Dependencies},
+    telemetry::request_id::RequestId,
+};
 
 use crate::{
     build_info::BuildInfo,
@@ -78,14 +82,17 @@ impl FromRequestParts<AppState> for Backends {
 }
 
 impl Dependencies for AppState {
-    async fn check(&self, request_id: Option<&RequestId>) -> Vec<DependencyStatus> {
+    async fn check(&self, request_id: Option<&RequestId>) -> Vec<Checked> {
         self.backends(request_id)
             .statuses()
             .await
             .into_iter()
-            .map(|backend| DependencyStatus {
-                name: backend.name.to_owned(),
-                reachable: backend.ready,
+            .map(|backend| Checked {
+                status: DependencyStatus {
+                    name: backend.name.to_owned(),
+                    reachable: backend.ready,
+                },
+                failure: backend.failure,
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use axum::{
 };
 use shared::{
     api::{ErrorBody, Task, TaskInput},
-    extract::{Json, Path, Query},
+    http::extract::{Json, Path, Query},
 };
 
 use utoipa::IntoParams;
@@ -17,7 +17,6 @@ use utoipa::IntoParams;
 use crate::{
     error::Error,
     state::AppState,
-    task_queries,
     validation::{self, ListFilter, ListQuery, ValidTask},
 };
 
@@ -63,9 +62,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Task>>, Error> {
     let filter = ListFilter::try_from(query)?;
-    Ok(Json(
-        state.query(task_queries::list(&state.pool, filter)).await?,
-    ))
+    Ok(Json(state.tasks.list(filter).await?))
 }
 
 /// Creates a task.
@@ -91,9 +88,7 @@ pub async fn create(
     Json(input): Json<TaskInput>,
 ) -> Result<impl IntoResponse, Error> {
     let task = ValidTask::try_from(input)?;
-    let task = state
-        .query(task_queries::insert(&state.pool, &task))
-        .await?;
+    let task = state.tasks.insert(&task).await?;
     let location = format!("/tasks/{}", task.id);
     Ok((
         StatusCode::CREATED,
@@ -116,7 +111,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
-    let task = state.query(task_queries::find(&state.pool, id)).await?;
+    let task = state.tasks.find(id).await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -140,9 +135,7 @@ pub async fn replace(
 ) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
     let task = ValidTask::try_from(input)?;
-    let task = state
-        .query(task_queries::replace(&state.pool, id, &task))
-        .await?;
+    let task = state.tasks.replace(id, &task).await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -160,7 +153,7 @@ pub async fn complete(
     Path(id): Path<String>,
 ) -> Result<Json<Task>, Error> {
     let id = validation::task_id(&id)?;
-    let task = state.query(task_queries::complete(&state.pool, id)).await?;
+    let task = state.tasks.complete(id).await?;
     task.map(Json).ok_or(Error::TaskNotFound(id))
 }
 
@@ -178,7 +171,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
     let id = validation::task_id(&id)?;
-    if state.query(task_queries::delete(&state.pool, id)).await? {
+    if state.tasks.delete(id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::TaskNotFound(id))

@@ -4,7 +4,7 @@ use std::ops::Deref;
 
 use api_service::{AppState, config::DatabaseConfig, postgres};
 use axum::http::{Method, StatusCode};
-use shared::server::ServerConfig;
+use shared::http::server::ServerConfig;
 use test_support::{http::TestRouter, postgres::TestDatabase};
 
 pub struct TestApp {
@@ -30,7 +30,8 @@ impl TestApp {
             ..DatabaseConfig::new(database.connect_options())
         });
         let state = AppState::new(pool);
-        postgres::prepare(&state)
+        state
+            .prepare()
             .await
             .expect("migrations apply to a fresh database");
         Self::new(state, Some(database))
@@ -42,7 +43,7 @@ impl TestApp {
     }
 
     fn new(state: AppState, database: Option<TestDatabase>) -> Self {
-        let pool = state.pool.clone();
+        let pool = state.tasks.pool().clone();
         let router = api_service::app(state, &ServerConfig::new(0));
         Self {
             router: TestRouter::new(router),

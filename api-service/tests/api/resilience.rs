@@ -25,7 +25,7 @@ fn state_for(server: &PostgresServer) -> AppState {
 /// A service on `server`, started.
 async fn started_on(server: &PostgresServer) -> TestApp {
     let state = state_for(server);
-    postgres::prepare(&state).await.unwrap();
+    state.prepare().await.unwrap();
     TestApp::on(state)
 }
 
@@ -92,7 +92,7 @@ async fn a_service_started_before_its_database_says_what_it_waits_for_then_serve
     server.stop();
     let state = state_for(&server);
     let app = TestApp::on(state.clone());
-    let prepare = tokio::spawn(async move { postgres::prepare(&state).await });
+    let prepare = tokio::spawn(async move { state.prepare().await });
     test_support::warm_up::assert_waiting_for(&app, "postgres").await;
     let tasks = app.get("/tasks").await;
     assert_eq!(
@@ -131,13 +131,13 @@ async fn replicas_starting_at_once_on_an_empty_database_migrate_it_once() {
     let mut starting = tokio::task::JoinSet::new();
     for replica in &replicas {
         let replica = replica.clone();
-        starting.spawn(async move { postgres::prepare(&replica).await });
+        starting.spawn(async move { replica.prepare().await });
     }
     while let Some(outcome) = starting.join_next().await {
         outcome.unwrap().expect("every replica starts");
     }
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-        .fetch_one(&replicas[0].pool)
+        .fetch_one(replicas[0].tasks.pool())
         .await
         .unwrap();
     assert_eq!(

@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use shared::server::ServerConfig;
+use shared::http::server::ServerConfig;
 
 use crate::helpers::TestApp;
 

@@ -3,7 +3,7 @@
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use shared::{
     api::{ErrorBody, Hits},
-    extract::{Json, Path},
+    http::extract::{Json, Path},
 };
 
 use utoipa::IntoParams;

@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// All routes, without the shared middleware (see [`crate::app`]).
 pub fn router(state: AppState) -> Router {
-    shared::router::json_service(info(), crate::openapi::DOCUMENT, hits::router(), state)
+    shared::http::router::json_service(info(), crate::openapi::DOCUMENT, hits::router(), state)
 }
 
 /// The body of `GET /`, and the title and version of the OpenAPI document.

@@ -3,7 +3,7 @@
 use std::ops::Deref;
 
 use db_service::{AppState, Counters, config::RedisConfig};
-use shared::server::ServerConfig;
+use shared::http::server::ServerConfig;
 use test_support::{http::TestRouter, redis::TestRedis};
 
 pub struct TestApp {

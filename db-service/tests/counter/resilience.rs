@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
-use shared::server::ServerConfig;
+use shared::http::server::ServerConfig;
 use test_support::{http::TestRouter, redis::RedisServer};
 
 use crate::helpers::{app_for, redis_config, state_for};

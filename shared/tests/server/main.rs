@@ -1,4 +1,4 @@
-//! `shared::server` on a real loopback socket, with clients that misbehave the way slow and
+//! `shared::http::server` on a real loopback socket, with clients that misbehave the way slow and
 //! greedy clients do: stalled request heads, idle connections, oversized headers, floods.
 
 // In tests a panic is the failure report, helpers included.
@@ -10,7 +10,7 @@ use std::{
 };
 
 use axum::{Router, routing::get};
-use shared::server::{self, ConnectionLimits};
+use shared::http::server::{self, ConnectionLimits};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},

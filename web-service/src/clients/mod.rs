@@ -16,10 +16,9 @@ use axum::http::{HeaderValue, header};
 use reqwest::{Method, Request, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use shared::{
-    access_log,
     api::{ErrorBody, Readiness},
-    error, request_id,
-    server::ConnectionLimits,
+    http::server::ConnectionLimits,
+    telemetry::{access_log, failure::Failure, request_id},
 };
 
 use self::replicas::{Replicas, Resolve};
@@ -179,28 +178,23 @@ impl Caller {
             .map_err(|error| self.unavailable(Outage::UnexpectedAnswer(error)))
     }
 
-    /// The error for a backend that did not serve the call, logged with its causes inside the
-    /// span of the request being served: the page degrades, the log says why.
+    /// The error for a backend that did not serve the call. The page that degrades for it
+    /// carries its [`Failure`] to the log ([`BackendError::failure`]).
     fn unavailable(&self, cause: Outage) -> BackendError {
-        let error = BackendError::Unavailable {
+        BackendError::Unavailable {
             backend: self.backend.name,
             cause,
-        };
-        tracing::warn!(
-            backend = self.backend.name,
-            error = error::chain(&error),
-            "backend call failed, the page degrades"
-        );
-        error
+        }
     }
 
     /// Asks `/ready` and times the round trip.
     pub async fn readiness(&self) -> BackendStatus {
         let started = Instant::now();
-        let detail = match self
+        let answer = self
             .json::<Readiness>(self.request(Method::GET, "/ready"))
-            .await
-        {
+            .await;
+        let failure = answer.as_ref().err().and_then(BackendError::failure);
+        let detail = match answer {
             Ok(readiness) if readiness.ready => None,
             Ok(readiness) => Some(readiness.error.unwrap_or_else(|| "not ready".to_owned())),
             Err(BackendError::Unavailable { cause, .. }) => Some(cause.summary()),
@@ -212,6 +206,7 @@ impl Caller {
             ready: detail.is_none(),
             detail: detail.unwrap_or_else(|| "ready".to_owned()),
             round_trip_ms: access_log::milliseconds(started.elapsed()),
+            failure,
         }
     }
 }
@@ -232,6 +227,15 @@ pub enum BackendError {
 }
 
 impl BackendError {
+    /// Why the page degrades, for the log: a backend that did not serve the call. A refusal
+    /// (4xx) is the backend doing its job, and the page says it to the user.
+    pub fn failure(&self) -> Option<Failure> {
+        match self {
+            Self::Unavailable { backend, .. } => Some(Failure::degraded(backend, self)),
+            Self::Rejected { .. } => None,
+        }
+    }
+
     /// Why a part of the page is missing, in a few words that name the service at fault: a
     /// backend that does not answer is not one that answers that its own database is down.
     pub fn for_the_page(&self) -> String {
@@ -291,4 +295,7 @@ pub struct BackendStatus {
     pub detail: String,
     /// How long `GET /ready` took, answer or not.
     pub round_trip_ms: f64,
+    /// Why the call failed, for the log of the request that asked.
+    #[serde(skip)]
+    pub failure: Option<Failure>,
 }

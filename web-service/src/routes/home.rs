@@ -10,7 +10,8 @@ use axum::{
 };
 use shared::{
     api::TaskInput,
-    extract::{Form, Path},
+    http::extract::{Form, Path},
+    telemetry::failure::Failure,
 };
 
 use crate::{
@@ -54,6 +55,7 @@ pub async fn show(page: Page) -> Response {
         Visit::View,
         StatusCode::OK,
         TaskForm::default(),
+        None,
         None,
     )
     .await
@@ -112,13 +114,15 @@ pub async fn delete(page: Page, Path(id): Path<String>) -> Response {
 }
 
 /// Renders `/`, asking both backends in parallel; a backend that fails leaves its part of the
-/// page marked unavailable and the page still answers.
+/// page marked unavailable and the page still answers, carrying why to the log, after the
+/// failure of the form's own call (`earlier`) when there was one.
 async fn home(
     page: &Page,
     visit: Visit,
     status: StatusCode,
     form: TaskForm,
     error: Option<String>,
+    earlier: Option<Failure>,
 ) -> Response {
     let counter = &page.backends.counter;
     let views = async {
@@ -128,6 +132,11 @@ async fn home(
         }
     };
     let (views, tasks) = tokio::join!(views, page.backends.api.list());
+    let failures: Vec<Failure> = earlier
+        .into_iter()
+        .chain(views.as_ref().err().and_then(BackendError::failure))
+        .chain(tasks.as_ref().err().and_then(BackendError::failure))
+        .collect();
     let page = HomePage {
         build: &page.build,
         views: views.map_err(|error| error.for_the_page()),
@@ -137,7 +146,9 @@ async fn home(
         form,
         error,
     };
-    templates::render(status, &page)
+    let mut response = templates::render(status, &page);
+    Failure::attach_all(&mut response, failures);
+    response
 }
 
 /// The page again, with what went wrong and the user's input: the API's own words and status
@@ -155,7 +166,15 @@ async fn refused(
             format!("Tasks are unavailable right now, so {what_happened}. Try again in a moment."),
         ),
     };
-    home(page, Visit::Redisplay, status, form, Some(message)).await
+    home(
+        page,
+        Visit::Redisplay,
+        status,
+        form,
+        Some(message),
+        error.failure(),
+    )
+    .await
 }
 
 fn capitalise(message: &str) -> String {
@@ -178,6 +197,7 @@ async fn invalid_id(page: &Page) -> Response {
         StatusCode::BAD_REQUEST,
         TaskForm::default(),
         Some(message),
+        None,
     )
     .await
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use shared::server::ConnectionLimits;
+use shared::http::server::ConnectionLimits;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// A backend serving a router on a fixed loopback port.
@@ -60,7 +60,7 @@ impl Backend {
         let (stop, stopped) = oneshot::channel::<()>();
         let router = self.router.clone();
         let task = tokio::spawn(async move {
-            shared::server::serve(listener, router, ConnectionLimits::default(), async {
+            shared::http::server::serve(listener, router, ConnectionLimits::default(), async {
                 stopped.await.ok();
             })
             .await

@@ -9,7 +9,7 @@ use axum::{
     http::{Method, StatusCode, header},
 };
 use db_service::config::RedisConfig;
-use shared::server::ServerConfig;
+use shared::http::server::ServerConfig;
 use test_support::{
     http::{Reply, TestRouter},
     postgres::TestDatabase,
@@ -74,7 +74,7 @@ pub async fn api_app(database: &TestDatabase) -> Router {
         acquire_timeout: Duration::from_secs(1),
         ..DatabaseConfig::new(database.connect_options())
     }));
-    api_service::postgres::prepare(&state).await.unwrap();
+    state.prepare().await.unwrap();
     api_service::app(state, &ServerConfig::new(0))
 }
 

@@ -1,7 +1,7 @@
 //! Where the services' log lines go: stdout, in batches.
 //!
-//! A `write` per line costs a system call per request: 7 % of db-service's CPU under load
-//! (bench/profiles/db-service-before.svg). Lines at info and below are gathered and written
+//! A `write` per line costs a system call per request, a share of db-service's CPU under load
+//! that the benchmarks measure (docs/benchmarks.md, bench/profiles/db-service-before.svg). Lines at info and below are gathered and written
 //! together once [`BATCH_BYTES`] have gathered or [`FLUSH_AFTER`] after the first of them, as
 //! nginx's `access_log ... buffer= flush=` does. A warning or an error is written at once, with
 //! every line before it, so a failure is neither late nor out of order; `startup::end` writes

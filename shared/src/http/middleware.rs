@@ -5,7 +5,7 @@
 //! 2. the request's span and its access-log line ([`access_log`]);
 //! 3. a panicking handler is answered with a 500, and the server keeps serving;
 //! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
-//!    left before the answer is logged with status 499 ([`crate::deadline`]);
+//!    left before the answer is logged with status 499 ([`crate::http::deadline`]);
 //! 5. a body over `BODY_LIMIT_BYTES` is answered with a 413.
 
 use std::any::Any;
@@ -24,7 +24,9 @@ use tower_http::{
 };
 
 use crate::{
-    access_log, deadline::DeadlineLayer, error::ApiError, request_id, server::ServerConfig,
+    error::ApiError,
+    http::{deadline::DeadlineLayer, server::ServerConfig},
+    telemetry::{access_log, request_id},
 };
 
 /// Wraps `routes` in the layers listed above, as one stack: each `Router::layer` call would box

@@ -22,7 +22,7 @@ use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tower::{Layer, Service};
 
-use crate::{access_log::AbandonWatch, error::ApiError};
+use crate::{error::ApiError, telemetry::access_log::AbandonWatch};
 
 /// Answers requests slower than `limit` with a 503.
 #[derive(Debug, Clone, Copy)]

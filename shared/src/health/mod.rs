@@ -5,6 +5,9 @@
 //! orchestrator that restarts on a failed liveness check would only add restarts to an outage.
 //! While a service starts, both follow its [`WarmUp`] (the table there says how).
 
+pub mod probe;
+pub mod warm_up;
+
 use std::{error::Error, future::Future};
 
 use axum::{
@@ -20,8 +23,8 @@ use utoipa::ToSchema;
 
 use crate::{
     api::{DependencyStatus, Readiness},
-    error,
-    warm_up::{Phase, WarmUp},
+    health::warm_up::{Phase, WarmUp},
+    telemetry::failure::Failure,
 };
 
 /// A service's dependencies, as `/ready` checks them.
@@ -29,10 +32,7 @@ pub trait Dependencies: Clone + Send + Sync + 'static {
     /// Checks every dependency once. Each check must give up on its own within a few seconds.
     /// `request_id` is the `/ready` request's, for a service whose checks are HTTP calls that
     /// pass it on.
-    fn check(
-        &self,
-        request_id: Option<&RequestId>,
-    ) -> impl Future<Output = Vec<DependencyStatus>> + Send;
+    fn check(&self, request_id: Option<&RequestId>) -> impl Future<Output = Vec<Checked>> + Send;
 
     /// The service's start-up, for one that listens before its dependency answers; `None`
     /// for one that has nothing to wait for.
@@ -41,19 +41,25 @@ pub trait Dependencies: Clone + Send + Sync + 'static {
     }
 }
 
-/// One dependency's status from the outcome of its check. A failure is logged with its causes,
-/// inside the `/ready` request's span: the 503 says what is down, the log says why.
-pub fn status_of<E: Error + 'static>(name: &str, check: &Result<(), E>) -> DependencyStatus {
-    if let Err(cause) = check {
-        tracing::warn!(
-            dependency = name,
-            error = error::chain(cause),
-            "not ready: a dependency is unavailable"
-        );
-    }
-    DependencyStatus {
-        name: name.to_owned(),
-        reachable: check.is_ok(),
+/// One dependency, checked: its status, which `/ready` answers, and why it failed, which the
+/// `/ready` response carries to the log (the 503 says what is down, the log says why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub status: DependencyStatus,
+    pub failure: Option<Failure>,
+}
+
+/// One dependency checked, from the outcome of its check.
+pub fn status_of<E: Error + 'static>(name: &str, check: &Result<(), E>) -> Checked {
+    Checked {
+        status: DependencyStatus {
+            name: name.to_owned(),
+            reachable: check.is_ok(),
+        },
+        failure: check
+            .as_ref()
+            .err()
+            .map(|cause| Failure::not_ready(name, cause)),
     }
 }
 
@@ -131,16 +137,26 @@ pub async fn ready<D: Dependencies>(
     request_id: Option<Extension<RequestId>>,
 ) -> Response {
     let request_id = request_id.map(|Extension(id)| id);
-    let readiness = match dependencies.warm_up() {
-        Some(warm_up) if !warm_up.is_done() => starting(warm_up),
-        _ => readiness(dependencies.check(request_id.as_ref()).await),
+    let (readiness, failures) = match dependencies.warm_up() {
+        Some(warm_up) if !warm_up.is_done() => (starting(warm_up), Vec::new()),
+        _ => {
+            let (statuses, failures) = dependencies
+                .check(request_id.as_ref())
+                .await
+                .into_iter()
+                .map(|checked| (checked.status, checked.failure))
+                .unzip::<_, _, Vec<_>, Vec<_>>();
+            (readiness(statuses), failures)
+        }
     };
     let status = if readiness.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(readiness)).into_response()
+    let mut response = (status, Json(readiness)).into_response();
+    Failure::attach_all(&mut response, failures.into_iter().flatten());
+    response
 }
 
 fn readiness(dependencies: Vec<DependencyStatus>) -> Readiness {

@@ -6,6 +6,12 @@
 //! human-readable text (dev). Panics are logged through the same subscriber, so a JSON log
 //! stays JSON when a handler panics.
 
+pub mod access_log;
+pub mod failure;
+pub mod json_log;
+pub mod log_writer;
+pub mod request_id;
+
 use std::{
     io::{self, IsTerminal},
     sync::OnceLock,
@@ -16,11 +22,9 @@ use tracing_subscriber::{
     filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::{
-    config::{self, ConfigError},
-    json_log::{JsonFields, JsonLine},
-    log_writer::BatchedWriter,
-};
+use crate::config::{self, ConfigError};
+use json_log::{JsonFields, JsonLine};
+use log_writer::BatchedWriter;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

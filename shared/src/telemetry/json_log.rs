@@ -6,9 +6,9 @@
 //! and copied into each of its lines.
 //!
 //! tracing-subscriber's own JSON nests span fields (and parses them back for every line);
-//! json-subscriber, used before, builds a `serde_json::Value` for every field of every line:
-//! 10 % of db-service's CPU under load, with an access line per request
-//! (bench/profiles/db-service-before.svg). This format allocates nothing of its own.
+//! json-subscriber, used before, builds a `serde_json::Value` for every field of every line, a
+//! share of db-service's CPU under load with an access line per request that the README
+//! quotes (bench/profiles/db-service-before.svg). This format allocates nothing of its own.
 
 use std::fmt::{self, Write as _};
 

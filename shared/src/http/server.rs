@@ -23,7 +23,10 @@ use hyper_util::{
 };
 use tokio::{net::TcpListener, sync::Semaphore};
 
-use crate::config::{self, ConfigError};
+use crate::{
+    config::{self, ConfigError},
+    shutdown,
+};
 
 /// How long requests under way may run after a shutdown signal. Docker sends SIGKILL 10 s after
 /// SIGTERM; finishing before that keeps the exit clean.
@@ -197,6 +200,45 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// Runs a service until SIGTERM or SIGINT: listens on `config.port` at once and serves `app`,
+/// while `prepare`, the service's start-up (reaching its database, migrating it), runs beside
+/// it; its health routes say what it waits for meanwhile (`shared::health::warm_up`). A
+/// start-up that fails is a bug no retry fixes (a migration that does not apply): the service
+/// stops with its error.
+pub async fn run<E>(
+    config: &ServerConfig,
+    app: Router,
+    prepare: impl Future<Output = Result<(), E>>,
+) -> Result<(), Stopped<E>> {
+    let listener = bind(config.port).await.map_err(|source| Stopped::Listen {
+        port: config.port,
+        source,
+    })?;
+    let mut serve = pin!(serve(listener, app, config.connections, shutdown::signal()));
+    tokio::select! {
+        served = &mut serve => served.map_err(Stopped::Server),
+        prepared = prepare => match prepared {
+            Ok(()) => serve.await.map_err(Stopped::Server),
+            Err(error) => Err(Stopped::StartUp(error)),
+        },
+    }
+}
+
+/// Why [`run`] returned early.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped<E> {
+    #[error("cannot listen on port {port}")]
+    Listen {
+        port: u16,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the server failed")]
+    Server(#[source] io::Error),
+    #[error("the start-up failed")]
+    StartUp(#[source] E),
 }
 
 /// A failed accept is about one connection (it was reset before it was accepted) or about the

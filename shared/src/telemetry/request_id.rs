@@ -28,8 +28,8 @@ pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 pub const MAX_LENGTH: usize = 128;
 
 /// Makes the id of a request that arrived without a sane one: a random UUID (version 4), as
-/// tower-http's `MakeRequestUuid` does, but without its `getrandom` system call for each id
-/// (1 % of db-service's CPU under load: bench/profiles/db-service-before.svg). The bits come
+/// tower-http's `MakeRequestUuid` does, but without its `getrandom` system call for each id,
+/// a system call on the hot path (bench/profiles/db-service-before.svg shows it). The bits come
 /// from std's `SipHash` over a counter, keyed by the OS's randomness once per process: ids
 /// never repeat within a process, and no one without the keys can tell the next one.
 #[derive(Debug, Clone, Copy, Default)]

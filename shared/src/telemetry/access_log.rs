@@ -4,8 +4,10 @@
 //! request is served says which request it belongs to. When the answer's head is ready, one
 //! line `request` adds `status` and `latency_ms`: a warning for a 5xx, debug for `/health`
 //! (probes arrive every few seconds and would drown real traffic), info otherwise.
-//! tower-http's `TraceLayer` calls the first two; its own default lines are turned off. A
-//! client that goes away before the answer leaves no answer to log: [`AbandonWatch`] logs it.
+//! Before it, each [`Failure`] the response carries: the causes of a 5xx or of a degraded
+//! page, so that they are logged once, where the request is answered. tower-http's
+//! `TraceLayer` calls the first two; its own default lines are turned off. A client that goes
+//! away before the answer leaves no answer to log: [`AbandonWatch`] logs it.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,10 @@ use axum::http::{Request, Response};
 use tower_http::trace::{MakeSpan, OnResponse};
 use tracing::{Level, Span};
 
-use crate::request_id;
+use crate::telemetry::{
+    failure::{Failure, Failures},
+    request_id,
+};
 
 /// Makes the span of each request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,12 +37,13 @@ impl<B> MakeSpan<B> for RequestSpan {
     }
 }
 
-/// Writes the access-log line of each request.
+/// Writes the failures and the access-log line of each request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ResponseLine;
 
 impl<B> OnResponse<B> for ResponseLine {
     fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
+        Failures::of(response).iter().for_each(Failure::log);
         let status = response.status().as_u16();
         let latency_ms = milliseconds(latency);
         if response.status().is_server_error() {

@@ -10,8 +10,8 @@ use axum::{
 use crate::{
     api::ServiceInfo,
     error,
+    health::warm_up,
     health::{self, Dependencies},
-    warm_up,
 };
 
 /// The whole router of a JSON service, `routes` given their state; `document` is the service's
