@@ -26,7 +26,7 @@ BASES = dict(catalogue("base"))
 DOCKERFILES = ["docker/Dockerfile", "docker/Dockerfile.single-stage", "docker/Dockerfile.minimal",
                *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docker" / "offline").glob("*.Dockerfile")),
                "docker/engine/node.Dockerfile", "bench/python/Dockerfile"]
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/stack.yml"]
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/stack.yml", "deploy/swarm/cluster.yml"]
 URL = re.compile(r"http://([a-z-]+):(\d+)")
 DEFAULT = re.compile(r"\$\{(\w+):-([^}]+)\}")
 problems = []

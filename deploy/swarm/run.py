@@ -27,24 +27,20 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docker"))
 from lib import ROOT, STARTED, base_images, fail, log, step  # noqa: E402
+from pages import PageLoad, fetch, is_whole, views, wait_for  # noqa: E402
 
 STACK = os.environ.get("STACK", "lab")
 STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
 PAGE = "http://127.0.0.1:8032/"
 REPLICAS = 3
 SPREAD_PAGES = 300
-# What the home page says when a backend call failed (web-service/templates/home.html).
-DEGRADED = ('id="tasks-unavailable"', 'class="views unavailable"')
 def docker(*arguments, check=True, capture=True, env=None):
     result = subprocess.run(["docker", *arguments], capture_output=capture, text=True, env=env)
     if check and result.returncode != 0:
@@ -65,34 +61,8 @@ def service(name):
     return f"{STACK}_{name}"
 
 
-def wait_for(what, condition, timeout):
-    """Polls `condition` until it returns something true; returns it and the seconds waited."""
-    begun = time.monotonic()
-    while True:
-        outcome = condition()
-        if outcome:
-            return outcome, time.monotonic() - begun
-        if time.monotonic() - begun > timeout:
-            fail(f"{what}: not within {timeout} s")
-        time.sleep(0.5)
-
-
-def fetch(url, data=None, request_id=None, timeout=5):
-    """(status, body) of one request; status 0 when nothing answered."""
-    headers = {"x-request-id": request_id} if request_id else {}
-    request = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace")
-    except (urllib.error.URLError, OSError):
-        return 0, ""
-
-
 def page_is_whole():
-    status, body = fetch(PAGE)
-    return status == 200 and not any(marker in body for marker in DEGRADED)
+    return is_whole(*fetch(PAGE))
 
 
 def running_replicas(name):
@@ -102,41 +72,10 @@ def running_replicas(name):
     return sum(1 for line in tasks.splitlines() if line.startswith("Running"))
 
 
-class PageLoad(threading.Thread):
-    """Steady page traffic, 20 pages a second, each classified: whole, degraded or failed."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.outcomes = Counter()
-        self.bad = []
-        self.halt = threading.Event()
-
-    def run(self):
-        number = 0
-        while not self.halt.is_set():
-            number += 1
-            status, body = fetch(PAGE, request_id=f"load-{number}")
-            if status != 200:
-                self.outcomes["failed"] += 1
-                self.bad.append((time.monotonic() - STARTED, f"status {status}"))
-            elif any(marker in body for marker in DEGRADED):
-                self.outcomes["degraded"] += 1
-                marker = next(m for m in DEGRADED if m in body)
-                self.bad.append((time.monotonic() - STARTED, f"degraded: {marker}"))
-            else:
-                self.outcomes["whole"] += 1
-            self.halt.wait(0.05)
-
-    def stop(self):
-        self.halt.set()
-        self.join()
-        return self.outcomes
-
-
 def under_load(what, action, tolerate=False):
     """Runs `action` under steady page traffic; fails if any page was degraded or failed,
     unless `tolerate`, which reports how long pages failed instead."""
-    load = PageLoad()
+    load = PageLoad(PAGE)
     load.start()
     time.sleep(2)
     seconds = action()
@@ -152,7 +91,7 @@ def under_load(what, action, tolerate=False):
         return seconds, gap
     if load.bad:
         for at, problem in load.bad[:10]:
-            print(f"  at {at:.1f} s: {problem}", file=sys.stderr)
+            print(f"  at {at - STARTED:.1f} s: {problem}", file=sys.stderr)
         fail(f"{what}: {len(load.bad)} page(s) degraded or failed")
     return seconds, total
 
@@ -296,12 +235,12 @@ def main():
         status, _ = fetch(PAGE + "tasks", data=urllib.parse.urlencode({"title": title}).encode())
         if status != 200:  # the form redirects to the page, which urllib follows
             fail(f"adding a task through the form answered {status}")
-        views_before = int(re.search(r"viewed <strong>(\d+)", fetch(PAGE)[1]).group(1))
+        views_before = views(fetch(PAGE)[1])
         timings["stack rm"] = remove_stack()
         timings["redeploy"] = deploy(environment)
         body = fetch(PAGE)[1]
-        views_after = int(re.search(r"viewed <strong>(\d+)", body).group(1))
-        if title not in body or views_after <= views_before:
+        views_after = views(body)
+        if title not in body or views_after is None or views_after <= views_before:
             fail(f"after the new deploy: task listed {title in body}, views {views_before} then {views_after}")
         log(f"removed in {timings['stack rm']:.1f} s, whole again {timings['redeploy']:.1f} s after the new deploy; "
             f"the task is listed and the count went on ({views_before}, then {views_after})")

@@ -4,10 +4,16 @@
 #   DOCKER_STORE    containerd (the default) or classic
 #   CGROUP_PARENT   the cgroup the node's containers go under, one per node: the nodes share
 #                   the machine's cgroup tree, and the machine's own engine uses /docker
+#   INSECURE_REGISTRY  host:port of a registry served over plain HTTP, on the nodes' own
+#                   network (deploy/swarm/cluster.py's)
 set -euo pipefail
+# A node killed and started again keeps its files, the pid files of its last engine among
+# them, and a new process may have one of those pids: dockerd would refuse to start.
+rm -f /var/run/docker.pid /run/containerd/containerd.pid
 options=()
 [ "${DOCKER_STORE:-containerd}" = classic ] && options+=(--classic-store)
 options+=(--)
 [ -n "${CGROUP_PARENT:-}" ] && options+=(--cgroup-parent "$CGROUP_PARENT")
+[ -n "${INSECURE_REGISTRY:-}" ] && options+=(--insecure-registry "$INSECURE_REGISTRY")
 /opt/lab/engine/start.sh /usr/local/lib/docker-engine "${options[@]}" "$@"
 exec sleep infinity

@@ -12,10 +12,12 @@ ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # What install.sh needs (binutils for objdump, patchelf), what dockerd needs (iptables), and
-# what the lab's scripts run on a node (bash, curl, python3, git).
+# what the lab's scripts run on a node (bash, curl, python3, git). The three-node swarm's
+# other machines run this image too: its registry (docker-registry, the Distribution
+# project's) and the load balancer in front of the nodes (nginx).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends binutils ca-certificates curl git iproute2 \
-      iptables patchelf procps python3 \
+ && apt-get install -y --no-install-recommends binutils ca-certificates curl docker-registry git \
+      iproute2 iptables nginx-light patchelf procps python3 \
  && rm -rf /var/lib/apt/lists/*
 # This machine's CA bundle: the nodes' builds reach crates.io through the same TLS proxy.
 # `certificates` is a build context (docker build --build-context), not a stage.

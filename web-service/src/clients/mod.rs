@@ -8,6 +8,7 @@ pub mod counter;
 pub mod replicas;
 
 use std::{
+    net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -23,21 +24,39 @@ use shared::{
 
 use self::replicas::{Replicas, Resolve};
 
-/// The one HTTP client of the service. Every call gives up after `timeout`, connecting
-/// included, so a backend that hangs costs a page at most that long.
+/// The one HTTP client of the service, and the most one backend call may take.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+/// The one HTTP client of the service. Every call gives up after `timeout`, connecting and a
+/// second try included, so a backend that hangs costs a page at most that long.
+///
+/// A replica whose node died answers nothing, not even a refusal, so silence is cut short: a
+/// connection not made within a quarter of `timeout`, or a request the replica's machine has
+/// not acknowledged within half of it (`TCP_USER_TIMEOUT`), fails in time for a second try. A
+/// backend that is only slow still gets the whole `timeout`: its machine acknowledges at once.
 ///
 /// The backends close a connection left idle for their header read timeout. A pooled
 /// connection is dropped a second before that: reused at the moment the backend closes it, a
 /// call would fail.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
+pub fn http_client(timeout: Duration) -> Http {
     let backends_idle_timeout = ConnectionLimits::default().header_read_timeout;
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .pool_idle_timeout(backends_idle_timeout.saturating_sub(Duration::from_secs(1)))
         .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(concat!("web-service/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("a client without TLS or proxies always builds")
+        .connect_timeout(timeout / 4)
+        .user_agent(concat!("web-service/", env!("CARGO_PKG_VERSION")));
+    #[cfg(target_os = "linux")]
+    let builder = builder.tcp_user_timeout(timeout / 2);
+    Http {
+        client: builder
+            .build()
+            .expect("a client without TLS or proxies always builds"),
+        timeout,
+    }
 }
 
 /// One backend: its name, where it answers, its replicas, and the shared client.
@@ -48,18 +67,13 @@ pub struct Backend {
     /// `host:port` of the base URL, sent as `Host` when a call goes to a replica's address.
     host: HeaderValue,
     replicas: Replicas,
-    http: reqwest::Client,
+    http: Http,
 }
 
 impl Backend {
     /// `base_url` is an `http://host[:port]` URL, as the configuration checked; its host's
     /// addresses, found by `resolve`, are its replicas.
-    pub fn new(
-        name: &'static str,
-        base_url: &str,
-        http: reqwest::Client,
-        resolve: Resolve,
-    ) -> Self {
+    pub fn new(name: &'static str, base_url: &str, http: Http, resolve: Resolve) -> Self {
         let url = Url::parse(base_url).expect("the configuration checked the URL");
         let host = url.host_str().expect("the configuration checked the host");
         let port = url.port_or_known_default().unwrap_or(80);
@@ -102,6 +116,7 @@ impl Caller {
         let request = self
             .backend
             .http
+            .client
             .request(method, format!("{}{path}", self.backend.base_url));
         match &self.request_id {
             Some(id) => request.header(request_id::HEADER, id.clone()),
@@ -135,34 +150,51 @@ impl Caller {
         }))
     }
 
-    /// Sends the request to the next replica. A refused connection means the request never
-    /// left, so it is sent once more, to another replica of a fresh resolution (the refusing
-    /// one has usually just stopped). A connection that timed out is not retried: that would
-    /// double the wait of a page whose backend hangs.
+    /// Sends the request to the next replica, and once more to another if no answer came:
+    /// - no connection (refused, or not made in time): the request never left, so it is sent
+    ///   again whatever it is;
+    /// - a connection that broke or went silent before the answer (a node that died mid-call):
+    ///   the backend may have acted on it, so it is sent again only if it is idempotent (GET,
+    ///   PUT, DELETE), never a POST that would count a view twice.
+    ///
+    /// Either way the replica is skipped for a while ([`Replicas::unreachable`]). Both tries
+    /// share one deadline: a backend that hangs costs a page the timeout, not twice that.
     async fn execute(&self, request: RequestBuilder) -> reqwest::Result<Response> {
         let request = request.build()?;
+        let deadline = Instant::now() + self.backend.http.timeout;
+        let idempotent = request.method().is_idempotent();
         let second_try = request.try_clone();
-        match self.execute_on_next_replica(request).await {
-            Err(error) if error.is_connect() && !error.is_timeout() => {
-                self.backend.replicas.forget().await;
-                match second_try {
-                    Some(request) => self.execute_on_next_replica(request).await,
-                    None => Err(error),
-                }
+        let (address, error) = match self.execute_on_next_replica(request, deadline).await {
+            (address, Err(error)) => (address, error),
+            (_, answer) => return answer,
+        };
+        if let Some(address) = address {
+            self.backend.replicas.unreachable(address).await;
+        }
+        match second_try {
+            Some(request) if (error.is_connect() || idempotent) && Instant::now() < deadline => {
+                self.execute_on_next_replica(request, deadline).await.1
             }
-            outcome => outcome,
+            _ => Err(error),
         }
     }
 
-    async fn execute_on_next_replica(&self, mut request: Request) -> reqwest::Result<Response> {
-        if let Some(address) = self.backend.replicas.next().await
-            && request.url_mut().set_ip_host(address.ip()).is_ok()
-        {
+    /// Sends the request to the next replica's address, with what is left until `deadline`;
+    /// returns the address too, `None` when the call went to the name.
+    async fn execute_on_next_replica(
+        &self,
+        mut request: Request,
+        deadline: Instant,
+    ) -> (Option<SocketAddr>, reqwest::Result<Response>) {
+        let address = self.backend.replicas.next().await;
+        let address = address.filter(|address| request.url_mut().set_ip_host(address.ip()).is_ok());
+        if address.is_some() {
             request
                 .headers_mut()
                 .insert(header::HOST, self.backend.host.clone());
         }
-        self.backend.http.execute(request).await
+        *request.timeout_mut() = Some(deadline.saturating_duration_since(Instant::now()));
+        (address, self.backend.http.client.execute(request).await)
     }
 
     /// Sends the request and decodes a 2xx body; a body of the wrong shape means the backend

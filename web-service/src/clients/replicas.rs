@@ -4,6 +4,11 @@
 //! So each call goes to one of the name's addresses in turn, and the pool, keyed by address,
 //! keeps connections to every replica. A name with one address (Compose, a Kubernetes Service's
 //! virtual IP) is called as before.
+//!
+//! The name's answer lags behind the replicas: when a node dies, the orchestrator takes some
+//! seconds to notice and still gives its replicas' addresses meanwhile (Swarm took 19 s here).
+//! So an address that did not answer is left out of the turns until the name stops giving it,
+//! or for [`LEFT_OUT`] at most.
 
 use std::{
     fmt,
@@ -23,6 +28,12 @@ use tokio::{sync::Mutex, time::Instant};
 /// How long one resolution is used: a new replica gets calls within this time, and a replica
 /// that is gone stops being tried (one refused connection also resolves again at once).
 const REFRESH: Duration = Duration::from_secs(2);
+
+/// How long an address that did not answer is skipped while the name still gives it: long
+/// enough for an orchestrator to notice a lost node, short enough that a replica which only
+/// paused is called again soon. Once back in the turns, a replica still gone costs a connect
+/// timeout and another try, not a page: its pooled connections have closed by then.
+const LEFT_OUT: Duration = Duration::from_secs(15);
 
 /// How long a resolution may take. Every call waits for a refresh, and a name the network's
 /// DNS does not know (a service scaled to zero) can be forwarded to a resolver that never
@@ -61,6 +72,30 @@ struct Inner {
 struct Resolution {
     addresses: Arc<[SocketAddr]>,
     at: Option<Instant>,
+    /// Addresses that did not answer, and when.
+    unreachable: Vec<(SocketAddr, Instant)>,
+}
+
+impl Resolution {
+    /// The addresses to take turns over: those that did not answer lately are skipped, unless
+    /// no other is left (trying one then is better than not calling at all).
+    fn usable(&mut self) -> Arc<[SocketAddr]> {
+        self.unreachable.retain(|(_, at)| at.elapsed() < LEFT_OUT);
+        if self.unreachable.is_empty() {
+            return self.addresses.clone();
+        }
+        let usable: Arc<[SocketAddr]> = self
+            .addresses
+            .iter()
+            .filter(|address| !self.unreachable.iter().any(|(out, _)| out == *address))
+            .copied()
+            .collect();
+        if usable.is_empty() {
+            self.addresses.clone()
+        } else {
+            usable
+        }
+    }
 }
 
 impl fmt::Debug for Replicas {
@@ -88,7 +123,7 @@ impl Replicas {
     /// The address for the next call, the replicas taken in turn; `None` when the name
     /// resolves to nothing, and the call then goes to the name and fails saying why.
     pub async fn next(&self) -> Option<SocketAddr> {
-        let addresses = self.addresses().await;
+        let addresses = self.usable().await;
         if addresses.is_empty() {
             return None;
         }
@@ -96,17 +131,22 @@ impl Replicas {
         Some(addresses[turn % addresses.len()])
     }
 
-    /// Resolves the name again before the next call: a replica refused a connection.
-    pub async fn forget(&self) {
-        self.inner.resolved.lock().await.at = None;
+    /// `address` did not answer a call: it is skipped for a while, and the name is resolved
+    /// again before the next call, since its replica has usually stopped or its node died.
+    pub async fn unreachable(&self, address: SocketAddr) {
+        let mut resolved = self.inner.resolved.lock().await;
+        resolved.unreachable.retain(|(out, _)| *out != address);
+        resolved.unreachable.push((address, Instant::now()));
+        resolved.at = None;
     }
 
-    /// The name's addresses, resolved at most every [`REFRESH`]. One caller resolves while
-    /// the others wait for its answer. A failed resolution keeps the addresses known before.
-    async fn addresses(&self) -> Arc<[SocketAddr]> {
+    /// The addresses to take turns over, resolved at most every [`REFRESH`]. One caller
+    /// resolves while the others wait for its answer. A failed resolution keeps the addresses
+    /// known before.
+    async fn usable(&self) -> Arc<[SocketAddr]> {
         let mut resolved = self.inner.resolved.lock().await;
         if resolved.at.is_some_and(|at| at.elapsed() < REFRESH) {
-            return resolved.addresses.clone();
+            return resolved.usable();
         }
         let resolution = (self.inner.resolve)(self.inner.authority.clone());
         match tokio::time::timeout(RESOLVE_TIMEOUT, resolution)
@@ -117,6 +157,10 @@ impl Replicas {
                 // Sorted, so that a new answer in another order does not reset the turns.
                 addresses.sort_unstable();
                 addresses.dedup();
+                // An address the name no longer gives needs no skipping.
+                resolved
+                    .unreachable
+                    .retain(|(out, _)| addresses.contains(out));
                 resolved.addresses = addresses.into();
             }
             Err(error) => tracing::debug!(
@@ -126,7 +170,7 @@ impl Replicas {
             ),
         }
         resolved.at = Some(Instant::now());
-        resolved.addresses.clone()
+        resolved.usable()
     }
 }
 
@@ -174,11 +218,59 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(replicas.next().await, Some(address(2)));
         }
-        // A refused connection resolves again at once.
+        // An address that did not answer resolves again at once.
         *answer.lock().unwrap() = vec![address(4)];
-        replicas.forget().await;
+        replicas.unreachable(address(2)).await;
         assert_eq!(replicas.next().await, Some(address(4)));
         assert_eq!(lookups.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_address_that_did_not_answer_is_skipped_while_the_name_still_gives_it() {
+        let answer = Arc::new(StdMutex::new(vec![address(1), address(2), address(3)]));
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let replicas = Replicas::new("api", 8000, resolver(answer.clone(), lookups));
+        replicas.next().await;
+        replicas.unreachable(address(2)).await;
+        for _ in 0..6 {
+            assert_ne!(replicas.next().await, Some(address(2)));
+        }
+        // Still skipped after the name is resolved again: the name lags behind the replicas.
+        tokio::time::advance(REFRESH).await;
+        for _ in 0..6 {
+            assert_ne!(replicas.next().await, Some(address(2)));
+        }
+        // Then tried again.
+        tokio::time::advance(LEFT_OUT).await;
+        let mut called = Vec::new();
+        for _ in 0..3 {
+            called.push(replicas.next().await.unwrap());
+        }
+        called.sort_unstable();
+        assert_eq!(called, vec![address(1), address(2), address(3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_no_address_answered_each_is_tried_rather_than_none() {
+        let answer = Arc::new(StdMutex::new(vec![address(1), address(2)]));
+        let replicas = Replicas::new("api", 8000, resolver(answer, Arc::default()));
+        replicas.unreachable(address(1)).await;
+        replicas.unreachable(address(2)).await;
+        assert!(replicas.next().await.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_address_the_name_dropped_and_gave_again_is_called_at_once() {
+        let answer = Arc::new(StdMutex::new(vec![address(1), address(2)]));
+        let replicas = Replicas::new("api", 8000, resolver(answer.clone(), Arc::default()));
+        replicas.unreachable(address(2)).await;
+        *answer.lock().unwrap() = vec![address(1)];
+        replicas.next().await;
+        // A new replica at the same address (Swarm reuses them).
+        *answer.lock().unwrap() = vec![address(1), address(2)];
+        tokio::time::advance(REFRESH).await;
+        let called = [replicas.next().await, replicas.next().await];
+        assert!(called.contains(&Some(address(2))), "{called:?}");
     }
 
     #[tokio::test]
@@ -196,7 +288,7 @@ mod tests {
         });
         let replicas = Replicas::new("api", 8000, resolve);
         assert_eq!(replicas.next().await, Some(address(1)));
-        replicas.forget().await;
+        replicas.unreachable(address(1)).await;
         assert_eq!(replicas.next().await, Some(address(1)));
     }
 

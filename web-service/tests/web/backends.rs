@@ -1,10 +1,16 @@
 //! api-service and db-service, served on loopback ports the tests can stop and restart.
 
-use std::net::SocketAddr;
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use axum::Router;
 use shared::http::server::ConnectionLimits;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{io::AsyncReadExt, net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// A backend serving a router on a fixed loopback port.
 pub struct Backend {
@@ -81,4 +87,27 @@ pub async fn black_hole() -> String {
         }
     });
     url
+}
+
+/// A replica at `address` that reads each request, then drops the connection without an
+/// answer, as a node that dies mid-call does: the request may have been acted on. Counts the
+/// requests it cut off.
+pub async fn cutting_off(address: SocketAddr, cut_off: Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(address).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let cut_off = cut_off.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0; 1024];
+                while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => head.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                cut_off.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+    });
 }

@@ -14,8 +14,11 @@ use test_support::{postgres::TestDatabase, redis::TestRedis};
 use web_service::clients::replicas::Resolve;
 
 use crate::{
-    backends::Backend,
-    helpers::{api_app, assets, counter_app, static_dir, views, web_app_resolving},
+    backends::{Backend, cutting_off},
+    helpers::{
+        api_app, assert_redirected_home, assets, counter_app, post_form, static_dir, views,
+        web_app_resolving,
+    },
 };
 
 const REPLICAS: u8 = 3;
@@ -93,5 +96,67 @@ async fn page_views_are_spread_over_every_counter_replica_and_one_stopping_costs
         after[0] + after[2] - counts[0] - counts[2],
         30,
         "the two others served every page"
+    );
+}
+
+/// Resolves each `host:port` to the addresses `answers` gives for its port.
+fn resolving_by_port(answers: Vec<(u16, Vec<SocketAddr>)>) -> Resolve {
+    Arc::new(move |authority: String| {
+        let port: u16 = authority.rsplit(':').next().unwrap().parse().unwrap();
+        let addresses = answers
+            .iter()
+            .find(|(answered, _)| *answered == port)
+            .map(|(_, addresses)| addresses.clone())
+            .unwrap_or_default();
+        Box::pin(async move { Ok(addresses) })
+    })
+}
+
+#[tokio::test]
+async fn a_call_cut_off_is_sent_again_only_if_idempotent_and_the_replica_is_then_skipped() {
+    let database = TestDatabase::create().await;
+    let redis = TestRedis::create();
+    // Each backend has two replicas: a real one on 127.0.0.2, and on 127.0.0.1 (called first,
+    // addresses are taken in order) one that drops every call it has read.
+    let second = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port);
+    let api = Backend::start_at(second(0), api_app(&database).await).await;
+    let counter =
+        Backend::start_at(second(0), counter_app(redis.url(), redis.prefix()).await).await;
+    let cut_off = Arc::new(AtomicUsize::new(0));
+    let mut answers = Vec::new();
+    for real in [api.address(), counter.address()] {
+        let dying = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), real.port());
+        cutting_off(dying, cut_off.clone()).await;
+        answers.push((real.port(), vec![dying, real]));
+    }
+    let web = web_app_resolving(
+        &format!("http://api-service:{}", api.address().port()),
+        &format!("http://db-service:{}", counter.address().port()),
+        &assets(static_dir(), 3600),
+        resolving_by_port(answers),
+    );
+
+    // The first page's two calls are cut off. GET /tasks is sent again, to the real replica;
+    // POST /hits/home is not: the dying replica may have counted the view.
+    let first = web.get("/").await;
+    assert_eq!(cut_off.load(Ordering::Relaxed), 2);
+    assert!(
+        !first.text().contains("tasks-unavailable"),
+        "the task list was fetched again:\n{}",
+        first.text()
+    );
+    assert_eq!(views(&first), None, "the view was not counted again");
+
+    // Then the dying replicas are skipped: every page and form is whole.
+    assert_redirected_home(&post_form(&web, "/tasks", &[("title", "added")]).await);
+    for expected in 1..=5 {
+        let page = web.get("/").await;
+        assert_eq!(views(&page), Some(expected), "{}", page.text());
+        assert!(page.text().contains("added"));
+    }
+    assert_eq!(
+        cut_off.load(Ordering::Relaxed),
+        2,
+        "no call went to a dying replica again"
     );
 }
