@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use redis::{
-    Cmd, FromRedisValue, RedisError,
+    Cmd, ConnectionInfo, FromRedisValue, RedisError,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
@@ -34,8 +34,8 @@ impl Counters {
     /// The counters on Redis, which is first connected to by the first command: creating them
     /// never waits. Fails only on settings the connection manager rejects.
     pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
-        let connection =
-            ConnectionManager::new_lazy_with_config(config.client.clone(), manager_config(config))?;
+        let client = redis::Client::open(connection_info(config))?;
+        let connection = ConnectionManager::new_lazy_with_config(client, manager_config(config))?;
         Ok(Self {
             connection,
             hash: format!("{}hits", config.key_prefix),
@@ -138,6 +138,20 @@ impl CommandError {
     }
 }
 
+/// Redis's address, with connections that break once Redis's machine has not acknowledged what
+/// was sent for `config.timeout` (`TCP_USER_TIMEOUT`). When the node that runs Redis dies, the
+/// connection goes silent rather than closed, and the connection manager, which reconnects only
+/// a broken connection, would send into it forever, even after Redis is back at a new address
+/// (seen on a three-node swarm: deploy/swarm/cluster.py). Broken, it reconnects, resolving the
+/// name again. A Redis that is only slow is not cut off: its machine acknowledges at once.
+fn connection_info(config: &RedisConfig) -> ConnectionInfo {
+    let info = config.client.get_connection_info().clone();
+    #[cfg(target_os = "linux")]
+    let info = info
+        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_user_timeout(config.timeout));
+    info
+}
+
 /// Each connection attempt and each answer is bounded by `config.timeout`, and a broken
 /// connection is retried once in the background: a request during an outage gets its error (a
 /// 503) instead of waiting for Redis.
@@ -147,4 +161,24 @@ fn manager_config(config: &RedisConfig) -> ConnectionManagerConfig {
         .set_response_timeout(Some(config.timeout))
         .set_number_of_retries(1)
         .set_max_delay(Duration::from_millis(200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn connections_give_up_on_a_silent_redis_after_the_redis_timeout() {
+        let config = RedisConfig {
+            timeout: Duration::from_millis(750),
+            ..RedisConfig::new(redis::Client::open("redis://redis:6379/").unwrap())
+        };
+        let info = connection_info(&config);
+        assert_eq!(
+            info.tcp_settings().user_timeout(),
+            Some(Duration::from_millis(750))
+        );
+        assert_eq!(info.addr().to_string(), "redis:6379");
+    }
 }

@@ -7,9 +7,6 @@
 #   INSECURE_REGISTRY  host:port of a registry served over plain HTTP, on the nodes' own
 #                   network (deploy/swarm/cluster.py's)
 set -euo pipefail
-# A node killed and started again keeps its files, the pid files of its last engine among
-# them, and a new process may have one of those pids: dockerd would refuse to start.
-rm -f /var/run/docker.pid /run/containerd/containerd.pid
 options=()
 [ "${DOCKER_STORE:-containerd}" = classic ] && options+=(--classic-store)
 options+=(--)

@@ -63,7 +63,10 @@ start() {
     return 1
   fi
   mapfile -t privileges < <(node_privileges)
+  # /run on a tmpfs, as on a machine: a node killed and started again must not find its last
+  # engine's pid files and network namespace handles there, as a rebooted machine does not.
   docker run -d --name "$name" --hostname "$name" --init "${privileges[@]}" \
+    --tmpfs /run:rw,exec,nosuid,nodev,mode=755 \
     --volume /sys/fs/cgroup:/sys/fs/cgroup --volume /lib/modules:/lib/modules:ro \
     --volume "$name-docker:/var/lib/docker" --volume "$name-containerd:/var/lib/containerd" \
     --env CGROUP_PARENT="/lab-node-$name" "$@" "lab/docker-node:$suite" >/dev/null

@@ -150,32 +150,39 @@ impl Caller {
         }))
     }
 
-    /// Sends the request to the next replica, and once more to another if no answer came:
+    /// Sends the request to the next replica, and once more to another if that one could not
+    /// serve it:
     /// - no connection (refused, or not made in time): the request never left, so it is sent
     ///   again whatever it is;
     /// - a connection that broke or went silent before the answer (a node that died mid-call):
     ///   the backend may have acted on it, so it is sent again only if it is idempotent (GET,
-    ///   PUT, DELETE), never a POST that would count a view twice.
+    ///   PUT, DELETE), never a POST that would count a view twice;
+    /// - 503 (a replica still starting, or waiting for its database): an idempotent request is
+    ///   sent again, since another replica may be ready.
     ///
-    /// Either way the replica is skipped for a while ([`Replicas::unreachable`]). Both tries
-    /// share one deadline: a backend that hangs costs a page the timeout, not twice that.
+    /// A replica that gave no answer is skipped for a while ([`Replicas::unreachable`]). Both
+    /// tries share one deadline: a backend that hangs costs a page the timeout, not twice that.
     async fn execute(&self, request: RequestBuilder) -> reqwest::Result<Response> {
         let request = request.build()?;
         let deadline = Instant::now() + self.backend.http.timeout;
         let idempotent = request.method().is_idempotent();
         let second_try = request.try_clone();
-        let (address, error) = match self.execute_on_next_replica(request, deadline).await {
-            (address, Err(error)) => (address, error),
-            (_, answer) => return answer,
+        let (address, outcome) = self.execute_on_next_replica(request, deadline).await;
+        let another_try = match &outcome {
+            Ok(response) => idempotent && response.status() == StatusCode::SERVICE_UNAVAILABLE,
+            Err(error) => {
+                if let Some(address) = address {
+                    self.backend.replicas.unreachable(address).await;
+                }
+                error.is_connect() || idempotent
+            }
         };
-        if let Some(address) = address {
-            self.backend.replicas.unreachable(address).await;
-        }
         match second_try {
-            Some(request) if (error.is_connect() || idempotent) && Instant::now() < deadline => {
+            Some(request) if another_try && Instant::now() < deadline => {
+                drop(outcome);
                 self.execute_on_next_replica(request, deadline).await.1
             }
-            _ => Err(error),
+            _ => outcome,
         }
     }
 

@@ -160,3 +160,50 @@ async fn a_call_cut_off_is_sent_again_only_if_idempotent_and_the_replica_is_then
         "no call went to a dying replica again"
     );
 }
+
+#[tokio::test]
+async fn a_replica_that_answers_503_costs_no_task_list_which_is_asked_of_another() {
+    let database = TestDatabase::create().await;
+    let redis = TestRedis::create();
+    let second = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), port);
+    let api = Backend::start_at(second(0), api_app(&database).await).await;
+    let counter = Backend::start(counter_app(redis.url(), redis.prefix()).await).await;
+    // On 127.0.0.1, called first: a replica still starting, as a new task is for a moment.
+    let asked = Arc::new(AtomicUsize::new(0));
+    let starting = Router::new().fallback({
+        let asked = asked.clone();
+        move || {
+            asked.fetch_add(1, Ordering::Relaxed);
+            async { axum::http::StatusCode::SERVICE_UNAVAILABLE }
+        }
+    });
+    let _starting = Backend::start_at(
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), api.address().port()),
+        starting,
+    )
+    .await;
+    let web = web_app_resolving(
+        &format!("http://api-service:{}", api.address().port()),
+        &counter.url(),
+        &assets(static_dir(), 3600),
+        resolving_by_port(vec![(
+            api.address().port(),
+            vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), api.address().port()),
+                api.address(),
+            ],
+        )]),
+    );
+    for _ in 0..4 {
+        let page = web.get("/").await;
+        assert!(
+            !page.text().contains("tasks-unavailable"),
+            "{}",
+            page.text()
+        );
+    }
+    assert!(
+        asked.load(Ordering::Relaxed) >= 2,
+        "the starting replica had its turns"
+    );
+}
