@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
-use shared::http::server::ServerConfig;
+use shared::{api::NOT_ACTED_ON, http::server::ServerConfig};
 use test_support::{http::TestRouter, redis::RedisServer};
 
 use crate::helpers::{app_for, redis_config, state_for};
@@ -26,6 +26,10 @@ async fn redis_going_down_answers_503_promptly_and_the_service_recovers_when_it_
             reply.text()
         );
         assert_eq!(reply.error(), "redis is unavailable, try again shortly");
+        assert!(
+            !reply.headers.contains_key(NOT_ACTED_ON),
+            "Redis may have counted a hit it did not acknowledge: not safe to send elsewhere"
+        );
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "took {:?}",
@@ -76,12 +80,19 @@ async fn a_service_started_before_redis_says_what_it_waits_for_then_serves() {
     test_support::warm_up::assert_waiting_for(&app, "redis").await;
     let hit = app.call(Method::POST, "/hits/x").await;
     assert_eq!(
-        (hit.status, hit.error(), hit.header("retry-after")),
+        (
+            hit.status,
+            hit.error(),
+            hit.header("retry-after"),
+            hit.header(NOT_ACTED_ON)
+        ),
         (
             StatusCode::SERVICE_UNAVAILABLE,
             "starting: waiting for redis to answer",
-            "1"
-        )
+            "1",
+            "starting"
+        ),
+        "turned away before anything was counted, so another replica may be asked"
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(

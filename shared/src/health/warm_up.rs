@@ -33,7 +33,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{error::ApiError, retry};
+use crate::{api::NOT_ACTED_ON, error::ApiError, retry};
 
 /// Where a service is in its start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +121,8 @@ impl WarmUp {
 }
 
 /// Middleware for a service's own routes: 503, naming what it waits for, until start-up is
-/// done. `Retry-After` tells a client when to try again.
+/// done. `Retry-After` tells a client when to try again, and [`NOT_ACTED_ON`] that another
+/// replica may be asked at once, even with a request that is not idempotent.
 pub async fn gate(State(warm_up): State<WarmUp>, request: Request, next: Next) -> Response {
     match warm_up.not_serving_because() {
         None => next.run(request).await,
@@ -131,6 +132,9 @@ pub async fn gate(State(warm_up): State<WarmUp>, request: Request, next: Next) -
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(NOT_ACTED_ON, HeaderValue::from_static("starting"));
             response
         }
     }

@@ -17,7 +17,7 @@ use axum::http::{HeaderValue, header};
 use reqwest::{Method, Request, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use shared::{
-    api::{ErrorBody, Readiness},
+    api::{ErrorBody, NOT_ACTED_ON, Readiness},
     http::server::ConnectionLimits,
     telemetry::{access_log, failure::Failure, request_id},
 };
@@ -31,12 +31,12 @@ pub struct Http {
     timeout: Duration,
 }
 
-/// The one HTTP client of the service. Every call gives up after `timeout`, connecting and a
-/// second try included, so a backend that hangs costs a page at most that long.
+/// The one HTTP client of the service. Every call gives up after `timeout`, connecting and
+/// every try included, so a backend that hangs costs a page at most that long.
 ///
 /// A replica whose node died answers nothing, not even a refusal, so silence is cut short: a
 /// connection not made within a quarter of `timeout`, or a request the replica's machine has
-/// not acknowledged within half of it (`TCP_USER_TIMEOUT`), fails in time for a second try. A
+/// not acknowledged within half of it (`TCP_USER_TIMEOUT`), fails in time for another try. A
 /// backend that is only slow still gets the whole `timeout`: its machine acknowledges at once.
 ///
 /// The backends close a connection left idle for their header read timeout. A pooled
@@ -57,6 +57,20 @@ pub fn http_client(timeout: Duration) -> Http {
             .expect("a client without TLS or proxies always builds"),
         timeout,
     }
+}
+
+/// The most replicas one call is sent to. Tries the backend never acted on cost it nothing,
+/// but a backend whose every replica is starting must not be asked round and round.
+const MOST_TRIES: usize = 3;
+
+/// How far one try of a call got.
+enum Try {
+    /// An answer other than 503: passed on, whatever it is.
+    Served,
+    /// The backend did nothing with it: safe to send to another replica.
+    NotActedOn,
+    /// The backend may have acted on it: safe to send again only if idempotent.
+    PerhapsActedOn,
 }
 
 /// One backend: its name, where it answers, its replicas, and the shared client.
@@ -150,39 +164,70 @@ impl Caller {
         }))
     }
 
-    /// Sends the request to the next replica, and once more to another if that one could not
-    /// serve it:
-    /// - no connection (refused, or not made in time): the request never left, so it is sent
-    ///   again whatever it is;
-    /// - a connection that broke or went silent before the answer (a node that died mid-call):
-    ///   the backend may have acted on it, so it is sent again only if it is idempotent (GET,
-    ///   PUT, DELETE), never a POST that would count a view twice;
-    /// - 503 (a replica still starting, or waiting for its database): an idempotent request is
-    ///   sent again, since another replica may be ready.
+    /// Sends the request to the next replica, and to another if that one could not serve it.
+    /// Whether that is safe depends on how far the request got:
+    /// - not acted on: no connection was made (refused, or not in time), or a replica still
+    ///   starting turned it away at its door (a 503 marked [`NOT_ACTED_ON`]). It is sent again
+    ///   whatever it is, up to [`MOST_TRIES`] replicas in all: during a rolling update, the
+    ///   next replica may be the new one still starting, and the one after it the old one
+    ///   stopping.
+    /// - perhaps acted on: a connection that broke or went silent before the answer (a node
+    ///   that died mid-call), or a 503 from a replica whose database failed mid-call. It is
+    ///   sent again once, and only if it is idempotent (GET, PUT, DELETE): never a POST that
+    ///   would count a view twice.
     ///
-    /// A replica that gave no answer is skipped for a while ([`Replicas::unreachable`]). Both
-    /// tries share one deadline: a backend that hangs costs a page the timeout, not twice that.
+    /// A replica that gave no answer is skipped for a while ([`Replicas::unreachable`]), one
+    /// still starting for its `Retry-After`. Every try shares one deadline: a backend that
+    /// hangs costs a page the timeout, not a multiple of it.
     async fn execute(&self, request: RequestBuilder) -> reqwest::Result<Response> {
-        let request = request.build()?;
+        let mut request = request.build()?;
         let deadline = Instant::now() + self.backend.http.timeout;
         let idempotent = request.method().is_idempotent();
-        let second_try = request.try_clone();
-        let (address, outcome) = self.execute_on_next_replica(request, deadline).await;
-        let another_try = match &outcome {
-            Ok(response) => idempotent && response.status() == StatusCode::SERVICE_UNAVAILABLE,
+        let mut sent_again_after_acting = false;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let spare = request.try_clone();
+            let (address, outcome) = self.execute_on_next_replica(request, deadline).await;
+            let send_again = match self.judge(address, &outcome).await {
+                Try::Served => false,
+                Try::NotActedOn => true,
+                Try::PerhapsActedOn => {
+                    idempotent && !std::mem::replace(&mut sent_again_after_acting, true)
+                }
+            };
+            match spare {
+                Some(spare) if send_again && tries < MOST_TRIES && Instant::now() < deadline => {
+                    request = spare;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// How far one try got, and which replica to leave out of the turns for it.
+    async fn judge(&self, address: Option<SocketAddr>, outcome: &reqwest::Result<Response>) -> Try {
+        let replicas = &self.backend.replicas;
+        match outcome {
+            Ok(response) if response.status() != StatusCode::SERVICE_UNAVAILABLE => Try::Served,
+            Ok(response) if response.headers().contains_key(NOT_ACTED_ON) => {
+                if let Some(address) = address {
+                    let retry_after = retry_after(response).unwrap_or(Duration::from_secs(1));
+                    replicas.starting(address, retry_after).await;
+                }
+                Try::NotActedOn
+            }
+            Ok(_) => Try::PerhapsActedOn,
             Err(error) => {
                 if let Some(address) = address {
-                    self.backend.replicas.unreachable(address).await;
+                    replicas.unreachable(address).await;
                 }
-                error.is_connect() || idempotent
+                if error.is_connect() {
+                    Try::NotActedOn
+                } else {
+                    Try::PerhapsActedOn
+                }
             }
-        };
-        match second_try {
-            Some(request) if another_try && Instant::now() < deadline => {
-                drop(outcome);
-                self.execute_on_next_replica(request, deadline).await.1
-            }
-            _ => outcome,
         }
     }
 
@@ -248,6 +293,12 @@ impl Caller {
             failure,
         }
     }
+}
+
+/// A response's `Retry-After` in seconds; the HTTP-date form is not used by the backends.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let seconds = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+    seconds.parse().ok().map(Duration::from_secs)
 }
 
 /// Why a backend call did not give what the page asked for.

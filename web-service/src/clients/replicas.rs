@@ -8,7 +8,8 @@
 //! The name's answer lags behind the replicas: when a node dies, the orchestrator takes some
 //! seconds to notice and still gives its replicas' addresses meanwhile (Swarm took 19 s here).
 //! So an address that did not answer is left out of the turns until the name stops giving it,
-//! or for [`LEFT_OUT`] at most.
+//! or for [`LEFT_OUT`] at most; one that answered that it is still starting, for as long as its
+//! `Retry-After` asks.
 
 use std::{
     fmt,
@@ -72,22 +73,23 @@ struct Inner {
 struct Resolution {
     addresses: Arc<[SocketAddr]>,
     at: Option<Instant>,
-    /// Addresses that did not answer, and when.
-    unreachable: Vec<(SocketAddr, Instant)>,
+    /// Addresses left out of the turns, and until when.
+    left_out: Vec<(SocketAddr, Instant)>,
 }
 
 impl Resolution {
-    /// The addresses to take turns over: those that did not answer lately are skipped, unless
-    /// no other is left (trying one then is better than not calling at all).
+    /// The addresses to take turns over: those left out are skipped, unless no other is left
+    /// (trying one then is better than not calling at all).
     fn usable(&mut self) -> Arc<[SocketAddr]> {
-        self.unreachable.retain(|(_, at)| at.elapsed() < LEFT_OUT);
-        if self.unreachable.is_empty() {
+        let now = Instant::now();
+        self.left_out.retain(|(_, until)| *until > now);
+        if self.left_out.is_empty() {
             return self.addresses.clone();
         }
         let usable: Arc<[SocketAddr]> = self
             .addresses
             .iter()
-            .filter(|address| !self.unreachable.iter().any(|(out, _)| out == *address))
+            .filter(|address| !self.left_out.iter().any(|(out, _)| out == *address))
             .copied()
             .collect();
         if usable.is_empty() {
@@ -131,13 +133,26 @@ impl Replicas {
         Some(addresses[turn % addresses.len()])
     }
 
-    /// `address` did not answer a call: it is skipped for a while, and the name is resolved
-    /// again before the next call, since its replica has usually stopped or its node died.
+    /// `address` did not answer a call: it is skipped for [`LEFT_OUT`] at most, and the name
+    /// is resolved again before the next call, since its replica has usually stopped or its
+    /// node died.
     pub async fn unreachable(&self, address: SocketAddr) {
         let mut resolved = self.inner.resolved.lock().await;
-        resolved.unreachable.retain(|(out, _)| *out != address);
-        resolved.unreachable.push((address, Instant::now()));
+        Self::leave_out(&mut resolved, address, LEFT_OUT);
         resolved.at = None;
+    }
+
+    /// `address` answered that it is still starting and to come back after `retry_after`: it
+    /// is skipped that long ([`LEFT_OUT`] at most). Its name needs no new lookup: the replica
+    /// is there, only not serving yet.
+    pub async fn starting(&self, address: SocketAddr, retry_after: Duration) {
+        let mut resolved = self.inner.resolved.lock().await;
+        Self::leave_out(&mut resolved, address, retry_after.min(LEFT_OUT));
+    }
+
+    fn leave_out(resolved: &mut Resolution, address: SocketAddr, time: Duration) {
+        resolved.left_out.retain(|(out, _)| *out != address);
+        resolved.left_out.push((address, Instant::now() + time));
     }
 
     /// The addresses to take turns over, resolved at most every [`REFRESH`]. One caller
@@ -158,9 +173,7 @@ impl Replicas {
                 addresses.sort_unstable();
                 addresses.dedup();
                 // An address the name no longer gives needs no skipping.
-                resolved
-                    .unreachable
-                    .retain(|(out, _)| addresses.contains(out));
+                resolved.left_out.retain(|(out, _)| addresses.contains(out));
                 resolved.addresses = addresses.into();
             }
             Err(error) => tracing::debug!(
@@ -248,6 +261,32 @@ mod tests {
         }
         called.sort_unstable();
         assert_eq!(called, vec![address(1), address(2), address(3)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_starting_replica_is_skipped_for_as_long_as_it_asks_and_no_longer() {
+        let answer = Arc::new(StdMutex::new(vec![address(1), address(2)]));
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let replicas = Replicas::new("api", 8000, resolver(answer, lookups.clone()));
+        replicas.next().await;
+        replicas.starting(address(1), Duration::from_secs(1)).await;
+        for _ in 0..4 {
+            assert_eq!(replicas.next().await, Some(address(2)));
+        }
+        assert_eq!(
+            lookups.load(Ordering::Relaxed),
+            1,
+            "its name was not looked up again"
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let called = [replicas.next().await, replicas.next().await];
+        assert!(called.contains(&Some(address(1))), "{called:?}");
+
+        // A Retry-After of an hour is not taken at its word: a replica is tried again.
+        replicas.starting(address(1), Duration::from_hours(1)).await;
+        tokio::time::advance(LEFT_OUT).await;
+        let called = [replicas.next().await, replicas.next().await];
+        assert!(called.contains(&Some(address(1))), "{called:?}");
     }
 
     #[tokio::test(start_paused = true)]

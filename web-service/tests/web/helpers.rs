@@ -90,6 +90,16 @@ pub async fn counter_app(url: &str, key_prefix: &str) -> Router {
     db_service::app(state, &ServerConfig::new(0))
 }
 
+/// db-service still starting: it has not reached its Redis, and turns every call away.
+pub fn starting_counter_app() -> Router {
+    let nothing_listens = "redis://127.0.0.1:1";
+    let counters = db_service::Counters::new(&RedisConfig::new(
+        redis::Client::open(nothing_listens).unwrap(),
+    ))
+    .unwrap();
+    db_service::app(db_service::AppState::new(counters), &ServerConfig::new(0))
+}
+
 /// web-service over backends at the given URLs.
 pub fn web_app(api_url: &str, counter_url: &str, assets: &AssetsConfig) -> TestRouter {
     web_app_resolving(api_url, counter_url, assets, system_resolver())

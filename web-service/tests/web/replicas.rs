@@ -16,8 +16,8 @@ use web_service::clients::replicas::Resolve;
 use crate::{
     backends::{Backend, cutting_off},
     helpers::{
-        api_app, assert_redirected_home, assets, counter_app, post_form, static_dir, views,
-        web_app_resolving,
+        api_app, assert_redirected_home, assets, counter_app, post_form, starting_counter_app,
+        static_dir, views, web_app_resolving,
     },
 };
 
@@ -205,5 +205,42 @@ async fn a_replica_that_answers_503_costs_no_task_list_which_is_asked_of_another
     assert!(
         asked.load(Ordering::Relaxed) >= 2,
         "the starting replica had its turns"
+    );
+}
+
+#[tokio::test]
+async fn a_view_a_starting_replica_turned_away_is_counted_by_another_and_it_is_then_left_alone() {
+    let database = TestDatabase::create().await;
+    let redis = TestRedis::create();
+    let api = Backend::start(api_app(&database).await).await;
+    let on = |last, port| SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), port);
+    let counter = Backend::start_at(on(2, 0), counter_app(redis.url(), redis.prefix()).await).await;
+    // As during a rolling update, in the order they are called (the turns skip what is left
+    // out): on 127.0.0.1 a new replica that has not reached Redis yet, on .3 an old one gone
+    // (nothing listens), on .2 one that serves.
+    let port = counter.address().port();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let _starting =
+        Backend::start_at(on(1, port), counting(starting_counter_app(), asked.clone())).await;
+    let web = web_app_resolving(
+        &api.url(),
+        &format!("http://db-service:{port}"),
+        &assets(static_dir(), 3600),
+        resolving_by_port(vec![(
+            port,
+            vec![on(1, port), counter.address(), on(3, port)],
+        )]),
+    );
+
+    // A POST is not idempotent, yet the view is sent on twice: neither replica acted on it.
+    // Each view is counted once.
+    for expected in 1..=5 {
+        let page = web.get("/").await;
+        assert_eq!(views(&page), Some(expected), "{}", page.text());
+    }
+    assert_eq!(
+        asked.load(Ordering::Relaxed),
+        1,
+        "asked once, then left alone for its Retry-After"
     );
 }
