@@ -8,8 +8,8 @@ Hit counter: db-service POST /hits/x as it ships (static, musl, mimalloc, opt-le
 line per request as JSON into a file), in interleaved rounds (the median is reported) against
 raw `redis-benchmark -t incr` on the same Redis, the smallest axum + Redis counter
 (bench/minimal-counter: what the middleware, logging and error handling cost), HTTP alone
-(its GET /health, no Redis: the floor of any HTTP counter here), db-service built with the size
-profile, on musl's own allocator and with Debian's musl-gcc instead of zig (as the images were
+(its GET /health, no Redis: the floor of any HTTP counter here), db-service recording its
+metrics (METRICS_PORT, as the stacks run it), db-service built with the size profile, on musl's own allocator and with Debian's musl-gcc instead of zig (as the images were
 built before they were cross-compiled), and the seed lab's Flask + gunicorn twin. Task API:
 api-service GET /tasks (100 tasks) and POST /tasks against the FastAPI + uvicorn twin on the
 same PostgreSQL. The web page `/`, which calls both backends. Every run reports the CPU time
@@ -184,6 +184,10 @@ def benchmark(scale, rounds):
         # What the access line costs: the same binary, logging only warnings and errors.
         counters.append(rust_service("db-service without access lines (RUST_LOG=warn)", binaries["db-service"],
                                      {**counter_env, "RUST_LOG": "warn"}))
+        # What the metrics cost: the same binary recording them (a histogram per request and
+        # per Redis command, the in-flight gauge), as the stacks run it.
+        counters.append(rust_service("db-service with metrics (METRICS_PORT)", binaries["db-service"],
+                                     {**counter_env, "METRICS_PORT": str(free_port())}))
         minimal = Service("minimal counter (bench/minimal-counter)", [str(binaries["minimal-counter"])],
                           counter_env, free_port())
         workers = str(2 * (os.cpu_count() or 1) + 1)
@@ -278,6 +282,7 @@ def ratios(runs):
         ("db-service as shipped (opt-level 3) / built with the size profile", counter / rps("db-service, size profile", "POST /hits/x"), None),
         ("db-service as shipped (zig) / built with musl-gcc", counter / rps(f"db-service, {GCC_TOOLCHAIN}", "POST /hits/x"), None),
         ("db-service without access lines / minimal counter", rps("db-service without access lines", "POST /hits/x") / minimal, None),
+        ("db-service with metrics / without, POST /hits/x", rps("db-service with metrics", "POST /hits/x") / counter, 0.97),
         ("minimal counter / raw Redis INCR (the floor of an HTTP counter)", minimal / raw, None),
         ("HTTP alone, no Redis / raw Redis INCR", rps("HTTP alone", "GET /health") / raw, None),
         ("api-service / FastAPI, GET /tasks", rps("api-service", "GET /tasks") / rps("FastAPI + uvicorn", "GET /tasks"), None),

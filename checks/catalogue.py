@@ -4,8 +4,9 @@ defaults and port line, the Compose and Swarm files, the Kubernetes manifests an
 workflow. Each service's port, wherever a file names it (a published or exposed port, a
 container port, a Service port, a `http://<service>:<port>` URL); each base image's public
 default; each service's release profile, which Cargo.toml must define; and the workflow's list
-of services; and the lab's version, whose home is Cargo.toml. Prints every disagreement and
-exits 1 if there is one.
+of services; the metrics port, wherever METRICS_PORT is set or Prometheus is told where to
+scrape; and the lab's version, whose home is Cargo.toml. Prints every disagreement and exits 1
+if there is one.
 
     checks/catalogue.py            (PyYAML: checks/catalogue.sh runs it in a venv that has it)
 """
@@ -23,10 +24,12 @@ from lib import ROOT, catalogue, services  # noqa: E402
 SERVICES = services()
 PORTS = {name: facts["port"] for name, facts in SERVICES.items()}
 BASES = dict(catalogue("base"))
+METRICS_PORT = int(catalogue("metrics")[0][0])
 DOCKERFILES = ["docker/Dockerfile", "docker/Dockerfile.single-stage", "docker/Dockerfile.minimal",
                *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docker" / "offline").glob("*.Dockerfile")),
                "docker/engine/node.Dockerfile", "bench/python/Dockerfile"]
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/stack.yml", "deploy/swarm/cluster.yml"]
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/stack.yml", "deploy/swarm/cluster.yml",
+                 "deploy/swarm/observability.yml"]
 URL = re.compile(r"http://([a-z-]+):(\d+)")
 DEFAULT = re.compile(r"\$\{(\w+):-([^}]+)\}")
 problems = []
@@ -50,8 +53,11 @@ def strings(node):
 
 
 def check_strings(where, document):
-    """URLs that name a service, and `${BASE_IMAGE:-default}` defaults, anywhere in a file."""
+    """URLs that name a service, `${BASE_IMAGE:-default}` defaults, and METRICS_PORT's value,
+    anywhere in a file."""
     for path, text in strings(document):
+        if path.endswith("METRICS_PORT") or path.endswith("prometheus.io/port"):
+            disagree(f"{where} {path}", int(text), METRICS_PORT)
         for name, port in URL.findall(text):
             if name in PORTS:
                 disagree(f"{where} {path} ({text})", int(port), PORTS[name])
@@ -111,6 +117,16 @@ def check_kubernetes():
                     disagree(f"{where} Service {name} port", port["port"], PORTS[name])
 
 
+def check_prometheus():
+    """Every target Prometheus's DNS discovery builds is on the metrics port."""
+    where = "deploy/prometheus/prometheus.yml"
+    document = yaml.safe_load((ROOT / where).read_text())
+    for job in document["scrape_configs"]:
+        for discovery in job.get("dns_sd_configs", []):
+            disagree(f"{where} {job['job_name']} port", discovery["port"], METRICS_PORT)
+        disagree(f"{where} job {job['job_name']}", job["job_name"] in PORTS, True)
+
+
 def check_version():
     """The lab's version has its home in Cargo.toml: the Dockerfile's default and the Compose
     and Swarm files' `${LAB_VERSION:-...}` hold copies of it."""
@@ -140,6 +156,7 @@ def main():
     check_dockerfiles()
     check_compose()
     check_kubernetes()
+    check_prometheus()
     check_version()
     check_profiles()
     check_workflow()

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
-from lib import services  # noqa: E402
+from lib import catalogue, services  # noqa: E402
 
 NAMESPACE = "rust-lab"
 # Each service's port, from the catalogue (catalogue.txt): the manifests are held to it.
@@ -26,6 +26,11 @@ DATABASES = {"postgres": 5432, "redis": 6379}
 INGRESS_CONTROLLER = ("ingress-nginx", {})
 ALLOWED_FLOWS = {("ingress", "web-service"), ("web-service", "api-service"), ("web-service", "db-service"),
                  ("api-service", "postgres"), ("db-service", "redis")}
+# With the metrics component: the cluster's Prometheus, and it alone, reaches each service's
+# metrics port (the catalogue's).
+METRICS_PORT = int(catalogue("metrics")[0][0])
+SCRAPER = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
+METRICS_FLOWS = {("prometheus", name) for name in SERVICES}
 SOURCE = Path(__file__).resolve().parent.parent / "deploy" / "kubernetes"
 
 
@@ -42,10 +47,51 @@ def pod_labels(workload):
 
 
 def matches(selector, labels):
-    """A label selector (matchLabels only: the manifests use no other form) against labels."""
+    """A label selector against labels: matchLabels, and matchExpressions with In (the only
+    operator the manifests use; another is an error, not a guess)."""
     if selector is None:
         return False
+    for expression in selector.get("matchExpressions", []):
+        if expression["operator"] != "In":
+            raise ValueError(f"matchExpressions operator {expression['operator']} is not modelled")
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
     return all(labels.get(key) == value for key, value in selector.get("matchLabels", {}).items())
+
+
+def metrics_ports(objects):
+    """Each service whose Deployment has a `metrics` container port, with that port."""
+    ports = {}
+    for name in SERVICES:
+        deployment = named(objects, "Deployment", name)
+        for container in deployment["spec"]["template"]["spec"]["containers"] if deployment else []:
+            for port in container.get("ports", []):
+                if port.get("name") == "metrics":
+                    ports[name] = port["containerPort"]
+    return ports
+
+
+def metrics_problems(objects):
+    """With the metrics component, each service exports on the catalogue's metrics port, says
+    so to Prometheus's pod discovery, and sets METRICS_PORT to it; all three or none."""
+    problems = []
+    ports = metrics_ports(objects)
+    if ports and set(ports) != set(SERVICES):
+        problems.append(f"metrics on {sorted(ports)} only: all three services export, or none")
+    for name, port in ports.items():
+        deployment = named(objects, "Deployment", name)
+        template = deployment["spec"]["template"]
+        annotations = template["metadata"].get("annotations", {})
+        env = {variable["name"]: variable.get("value")
+               for variable in template["spec"]["containers"][0].get("env", [])}
+        found = {"containerPort": port, "METRICS_PORT": env.get("METRICS_PORT"),
+                 "prometheus.io/port": annotations.get("prometheus.io/port")}
+        for what, value in found.items():
+            if str(value) != str(METRICS_PORT):
+                problems.append(f"{name}: metrics {what} is {value}, where catalogue.txt says {METRICS_PORT}")
+        if annotations.get("prometheus.io/scrape") != "true":
+            problems.append(f"{name}: metrics without the annotation prometheus.io/scrape: \"true\"")
+    return problems
 
 
 def namespace_problems(objects):
@@ -169,6 +215,9 @@ def network_problems(objects):
             if workload is not None:
                 pods[name] = (NAMESPACE, pod_labels(workload), port)
     pods["ingress"] = (*INGRESS_CONTROLLER, None)
+    exported = metrics_ports(objects)
+    if exported:
+        pods["prometheus"] = (*SCRAPER, None)
 
     def peer_matches(peer, namespace, labels):
         if "namespaceSelector" in peer:
@@ -208,11 +257,18 @@ def network_problems(objects):
         problems.append(f"the policies let {flow[0]} connect to {flow[1]}, which is not in the allowed list")
     for flow in sorted(ALLOWED_FLOWS - open_flows):
         problems.append(f"the policies keep {flow[0]} from connecting to {flow[1]}, which must be allowed")
+    scrapes = {(source, target) for source in pods for target, port in exported.items()
+               if source != target and allows("Egress", source, target, port)
+               and allows("Ingress", target, source, port)}
+    for flow in sorted(scrapes - METRICS_FLOWS):
+        problems.append(f"the policies let {flow[0]} reach {flow[1]}'s metrics port, which only Prometheus may")
+    for flow in sorted(METRICS_FLOWS - scrapes if exported else set()):
+        problems.append(f"the policies keep {flow[0]} from scraping {flow[1]}'s metrics port")
     return problems
 
 
 RULES = [namespace_problems, workload_problems, secret_problems, ingress_problems, container_problems,
-         network_problems]
+         metrics_problems, network_problems]
 
 
 def problems_of(objects):
@@ -245,6 +301,15 @@ def self_test(objects):
         "keep db-service from connecting to redis": lambda o: named(o, "NetworkPolicy", "redis")["spec"]["ingress"][0]["ports"][0].update(port=6380),
         "PodDisruptionBudget": lambda o: o.remove(named(o, "PodDisruptionBudget", "api-service")),
     }
+    if metrics_ports(objects):
+        scrape = lambda o: named(o, "NetworkPolicy", "metrics-scrape")["spec"]["ingress"][0]  # noqa: E731
+        breakages.update({
+            "ingress reach api-service's metrics port": lambda o: scrape(o)["from"].append(
+                {"namespaceSelector": {}}),
+            "keep prometheus from scraping db-service": lambda o: scrape(o)["ports"][0].update(port=9465),
+            "prometheus.io/port is 9100": lambda o: named(o, "Deployment", "api-service")["spec"]["template"]
+            ["metadata"]["annotations"].update({"prometheus.io/port": "9100"}),
+        })
     failures = 0
     for expected, breakage in breakages.items():
         broken = copy.deepcopy(objects)
@@ -275,7 +340,8 @@ def main():
         sys.exit(1)
     print(f"{len(objects)} objects keep every rule: namespace, replicas and disruption budgets, "
           "StatefulSets with volumes and readiness, the generated Secret, the Ingress, container "
-          f"security, probes, resources and pinned images, and exactly {len(ALLOWED_FLOWS)} allowed flows")
+          f"security, probes, resources and pinned images, and exactly {len(ALLOWED_FLOWS)} allowed flows"
+          + (f", and Prometheus's {len(METRICS_FLOWS)} scrapes on port {METRICS_PORT}" if metrics_ports(objects) else ""))
 
 
 if __name__ == "__main__":

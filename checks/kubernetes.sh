@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Kubernetes manifests, checked offline (no cluster can run here):
-#   kustomize    `kubectl kustomize deploy/kubernetes` renders the whole application
+#   kustomize    `kubectl kustomize deploy/kubernetes` renders the whole application, and
+#                deploy/kubernetes-with-metrics, the same with the metrics component
 #   schema       kubernetes-validate --strict: every object against the API's schema, an unknown
 #                or misspelt field an error
 #   rules        checks/kubernetes-rules.py: security, probes, resources, pinned images, the
@@ -24,11 +25,13 @@ fi
 
 rendered=$(mktemp --suffix=.yaml)
 trap 'rm -f "$rendered"' EXIT
-echo "--- kubectl kustomize deploy/kubernetes"
-"$venv/bin/kubectl" kustomize deploy/kubernetes > "$rendered"
-grep '^kind:' "$rendered" | sort | uniq -c
-echo "--- kubernetes-validate --strict"
-"$venv/bin/kubernetes-validate" --strict --quiet "$rendered"
-echo "passed: every object against the Kubernetes $VALIDATE_VERSION schema"
-echo "--- checks/kubernetes-rules.py --self-test"
-"$venv/bin/python" checks/kubernetes-rules.py --self-test "$rendered"
+for kustomization in deploy/kubernetes deploy/kubernetes-with-metrics; do
+  echo "--- kubectl kustomize $kustomization"
+  "$venv/bin/kubectl" kustomize "$kustomization" > "$rendered"
+  grep '^kind:' "$rendered" | sort | uniq -c
+  echo "--- kubernetes-validate --strict"
+  "$venv/bin/kubernetes-validate" --strict --quiet "$rendered"
+  echo "passed: every object against the Kubernetes $VALIDATE_VERSION schema"
+  echo "--- checks/kubernetes-rules.py --self-test"
+  "$venv/bin/python" checks/kubernetes-rules.py --self-test "$rendered"
+done

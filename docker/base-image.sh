@@ -8,6 +8,6 @@ set -euo pipefail
 # shellcheck source=docker/lib.sh
 . "$(dirname "$0")/lib.sh"
 case "${1:-}" in
-  RUST_IMAGE | DEBIAN_IMAGE | DISTROLESS_IMAGE | POSTGRES_IMAGE | REDIS_IMAGE) echo "${!1}" ;;
-  *) echo "usage: $0 RUST_IMAGE|DEBIAN_IMAGE|DISTROLESS_IMAGE|POSTGRES_IMAGE|REDIS_IMAGE" >&2; exit 2 ;;
+  RUST_IMAGE | DEBIAN_IMAGE | DISTROLESS_IMAGE | POSTGRES_IMAGE | REDIS_IMAGE | PROMETHEUS_IMAGE) echo "${!1}" ;;
+  *) echo "usage: $0 RUST_IMAGE|DEBIAN_IMAGE|DISTROLESS_IMAGE|POSTGRES_IMAGE|REDIS_IMAGE|PROMETHEUS_IMAGE" >&2; exit 2 ;;
 esac

@@ -2,10 +2,8 @@
 //! single statement, so each change is atomic without an explicit transaction. A query that
 //! fails comes back as a [`QueryError`] that says what the database did.
 
-use std::future::Future;
-
 use shared::api::Task;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
 use crate::{
@@ -63,59 +61,63 @@ impl TaskStore {
 
     pub async fn list(&self, filter: ListFilter) -> Result<Vec<Task>, QueryError> {
         let rows: Vec<TaskRow> = self
-            .run(
-                sqlx::query_as(concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM tasks WHERE $1::boolean IS NULL OR completed = $1 ORDER BY id LIMIT $2 OFFSET $3"
-                ))
-                .bind(filter.completed)
-                .bind(filter.limit)
-                .bind(filter.offset)
-                .fetch_all(&self.pool),
-            )
+            .run("list", async |connection| {
+                    sqlx::query_as(concat!(
+                        "SELECT ",
+                        columns!(),
+                        " FROM tasks WHERE $1::boolean IS NULL OR completed = $1 ORDER BY id LIMIT $2 OFFSET $3"
+                    ))
+                    .bind(filter.completed)
+                    .bind(filter.limit)
+                    .bind(filter.offset)
+                    .fetch_all(connection)
+                        .await
+                })
             .await?;
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
     pub async fn insert(&self, task: &ValidTask) -> Result<Task, QueryError> {
         let row: TaskRow = self
-            .run(
+            .run("insert", async |connection| {
                 sqlx::query_as(concat!(
                     "INSERT INTO tasks (title, description) VALUES ($1, $2) RETURNING ",
                     columns!()
                 ))
                 .bind(&task.title)
                 .bind(&task.description)
-                .fetch_one(&self.pool),
-            )
+                .fetch_one(connection)
+                .await
+            })
             .await?;
         Ok(row.into())
     }
 
     pub async fn find(&self, id: i64) -> Result<Option<Task>, QueryError> {
         let row: Option<TaskRow> = self
-            .run(
+            .run("find", async |connection| {
                 sqlx::query_as(concat!("SELECT ", columns!(), " FROM tasks WHERE id = $1"))
                     .bind(id)
-                    .fetch_optional(&self.pool),
-            )
+                    .fetch_optional(connection)
+                    .await
+            })
             .await?;
         Ok(row.map(Task::from))
     }
 
     pub async fn replace(&self, id: i64, task: &ValidTask) -> Result<Option<Task>, QueryError> {
         let row: Option<TaskRow> = self
-            .run(
-                sqlx::query_as(concat!(
-                    "UPDATE tasks SET title = $2, description = $3, updated_at = now() WHERE id = $1 RETURNING ",
-                    columns!()
-                ))
-                .bind(id)
-                .bind(&task.title)
-                .bind(&task.description)
-                .fetch_optional(&self.pool),
-            )
+            .run("replace", async |connection| {
+                    sqlx::query_as(concat!(
+                        "UPDATE tasks SET title = $2, description = $3, updated_at = now() WHERE id = $1 RETURNING ",
+                        columns!()
+                    ))
+                    .bind(id)
+                    .bind(&task.title)
+                    .bind(&task.description)
+                    .fetch_optional(connection)
+                        .await
+                })
             .await?;
         Ok(row.map(Task::from))
     }
@@ -123,7 +125,7 @@ impl TaskStore {
     /// Marks the task completed. Completing it again changes nothing, not even `updated_at`.
     pub async fn complete(&self, id: i64) -> Result<Option<Task>, QueryError> {
         let row: Option<TaskRow> = self
-            .run(
+            .run("complete", async |connection| {
                 sqlx::query_as(concat!(
                     "UPDATE tasks SET completed = TRUE, ",
                     "updated_at = CASE WHEN completed THEN updated_at ELSE now() END ",
@@ -131,8 +133,9 @@ impl TaskStore {
                     columns!()
                 ))
                 .bind(id)
-                .fetch_optional(&self.pool),
-            )
+                .fetch_optional(connection)
+                .await
+            })
             .await?;
         Ok(row.map(Task::from))
     }
@@ -140,11 +143,12 @@ impl TaskStore {
     /// Whether a task was deleted.
     pub async fn delete(&self, id: i64) -> Result<bool, QueryError> {
         let result = self
-            .run(
+            .run("delete", async |connection| {
                 sqlx::query("DELETE FROM tasks WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool),
-            )
+                    .execute(connection)
+                    .await
+            })
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -154,8 +158,13 @@ impl TaskStore {
         postgres::ping(&self.pool).await
     }
 
-    /// Runs one query on the pool; a failure comes back with what the database did.
-    async fn run<T>(&self, query: impl Future<Output = sqlx::Result<T>>) -> Result<T, QueryError> {
-        postgres::run(&self.pool, query).await
+    /// Runs one query on a connection from the pool, timed as `name`; a failure comes back
+    /// with what the database did.
+    async fn run<T>(
+        &self,
+        name: &'static str,
+        query: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
+    ) -> Result<T, QueryError> {
+        postgres::run(&self.pool, name, query).await
     }
 }

@@ -3,14 +3,30 @@
 //! One hash keeps `GET /hits` a single `HGETALL` instead of a `SCAN` over the keyspace, and
 //! `HINCRBY` increments atomically on the server: concurrent hits are never lost.
 
-use std::time::Duration;
+use std::{
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
 
 use redis::{
     Cmd, ConnectionInfo, FromRedisValue, RedisError,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
+use prometheus::HistogramVec;
+use shared::telemetry::metrics;
+
 use crate::{config::RedisConfig, key::CounterKey};
+
+/// Every Redis command, timed: a histogram whose `_count` with `outcome="unavailable"` is the
+/// number of commands that found Redis down.
+static COMMAND_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    metrics::seconds_histogram(
+        "redis_command_duration_seconds",
+        "Time of a Redis command, by command and outcome (ok, unavailable, error)",
+        &["command", "outcome"],
+    )
+});
 
 /// The counters, through one multiplexed connection that reconnects by itself. Cloning is
 /// cheap and shares the connection.
@@ -79,8 +95,29 @@ impl Counters {
 
     /// Runs one command, bounded by `REDIS_TIMEOUT` as a whole: the connection manager's own
     /// timeouts do not cover a reconnection still resolving the host name, which in a Compose
-    /// network with Redis stopped can take far longer than any client waits.
+    /// network with Redis stopped can take far longer than any client waits. Each is timed in
+    /// [`COMMAND_DURATION`].
     async fn run<T: FromRedisValue>(
+        &self,
+        name: &'static str,
+        command: &Cmd,
+    ) -> Result<T, CommandError> {
+        let started = Instant::now();
+        let outcome = self.run_untimed(name, command).await;
+        if metrics::enabled() {
+            let label = match &outcome {
+                Ok(_) => "ok",
+                Err(error) if error.is_unavailable() => "unavailable",
+                Err(_) => "error",
+            };
+            COMMAND_DURATION
+                .with_label_values(&[name, label])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        outcome
+    }
+
+    async fn run_untimed<T: FromRedisValue>(
         &self,
         name: &'static str,
         command: &Cmd,

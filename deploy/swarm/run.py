@@ -6,13 +6,15 @@
  3. deploy     `docker stack deploy -c deploy/swarm/stack.yml`, until the page is whole
  4. scale      api-service and db-service to 3 replicas each
  5. spread     page loads, then each replica's access lines counted: every replica must serve
- 6. update     `docker service update --force` of api-service, then db-service, under steady
+ 6. metrics    the stack deployed again with deploy/swarm/observability.yml merged over it:
+               Prometheus scrapes every replica (found by DNS) on the internal metrics network
+ 7. update     `docker service update --force` of api-service, then db-service, under steady
                page traffic: no page may be degraded or fail; then web-service, whose update
                is stop-first (it holds the node's port): how long the page is away
- 7. rollback   an update the service rejects at start-up (PORT=none): Swarm must roll it back
+ 8. rollback   an update the service rejects at start-up (PORT=none): Swarm must roll it back
                on its own, again with no degraded page
- 8. data       a task and the view count survive `docker stack rm` and a new deploy
- 9. remove     the stack, the volumes it made, and the swarm if this script made it
+ 9. data       a task and the view count survive `docker stack rm` and a new deploy
+10. remove     the stack, the volumes it made, and the swarm if this script made it
 
 It prints each step's time and figures, and exits 1 on the first broken promise. It leaves the
 machine as it found it. Run from anywhere:
@@ -38,6 +40,7 @@ from pages import PageLoad, fetch, is_whole, views, wait_for  # noqa: E402
 
 STACK = os.environ.get("STACK", "lab")
 STACK_FILE = ROOT / "deploy" / "swarm" / "stack.yml"
+OBSERVABILITY_FILE = ROOT / "deploy" / "swarm" / "observability.yml"
 PAGE = "http://127.0.0.1:8032/"
 REPLICAS = 3
 SPREAD_PAGES = 300
@@ -147,6 +150,37 @@ def deploy(environment):
     return seconds
 
 
+def scraped_replicas():
+    """How many replicas of each service Prometheus scraped last time, asked from inside its
+    container (promtool is in the image), so that the check needs nothing published."""
+    container = docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={service('prometheus')}",
+                       check=False).split()
+    if not container:
+        return {}
+    answer = docker("exec", container[0], "promtool", "query", "instant", "--format=json", "http://127.0.0.1:9090",
+                    "count by (job) (up == 1)", check=False)
+    try:
+        return {series["metric"]["job"]: int(series["value"][1]) for series in json.loads(answer)}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def deploy_with_metrics(environment):
+    """The stack again, with observability.yml merged over it, scaled as in step 4; returns how
+    long until Prometheus scraped each of the 3 + 3 + 1 replicas."""
+    docker("stack", "deploy", "-c", str(STACK_FILE), "-c", str(OBSERVABILITY_FILE), STACK, env=environment)
+    # The stack file's replica counts came back with the deploy: scale again, so that DNS
+    # service discovery has several replicas of a service to find.
+    docker("service", "scale", "--detach", f"{service('api-service')}={REPLICAS}", f"{service('db-service')}={REPLICAS}")
+
+    def every_replica_scraped():
+        expected = {"api-service": REPLICAS, "db-service": REPLICAS, "web-service": 1}
+        running = {name: running_replicas(name) for name in expected}
+        return running == expected and scraped_replicas() == expected and page_is_whole()
+    _, seconds = wait_for("Prometheus scraping every replica", every_replica_scraped, 240)
+    return seconds
+
+
 def remove_stack():
     """`docker stack rm`, then waits until its containers and networks are gone."""
     docker("stack", "rm", STACK, check=False)
@@ -215,7 +249,11 @@ def main():
             if len(counts) != REPLICAS or min(counts.values()) < total / REPLICAS / 2:
                 fail(f"{name}'s calls did not reach all {REPLICAS} replicas evenly: {dict(counts)}")
 
-        step("6. rolling updates under steady page traffic")
+        step(f"6. docker stack deploy -c deploy/swarm/stack.yml -c deploy/swarm/observability.yml {STACK}")
+        timings["metrics"] = deploy_with_metrics(environment)
+        log(f"Prometheus scraped every replica ({scraped_replicas()}) {timings['metrics']:.1f} s after the deploy command")
+
+        step("7. rolling updates under steady page traffic, metrics on")
         for name in ("api-service", "db-service"):
             timings[f"update {name}"], _ = under_load(
                 f"docker service update --force {service(name)}", lambda name=name: forced_update(name))
@@ -226,11 +264,11 @@ def main():
             f"docker service update --force {service('web-service')} (stop-first)",
             lambda: forced_update("web-service"), tolerate=True)
 
-        step("7. a broken update (PORT=none, refused at start-up), rolled back by Swarm")
+        step("8. a broken update (PORT=none, refused at start-up), rolled back by Swarm")
         timings["rollback"], _ = under_load(
             f"docker service update --env-add PORT=none {service('api-service')}", lambda: broken_update("api-service"))
 
-        step("8. the data survives docker stack rm and a new deploy")
+        step("9. the data survives docker stack rm and a new deploy")
         title = f"survives the stack {int(time.time())}"
         status, _ = fetch(PAGE + "tasks", data=urllib.parse.urlencode({"title": title}).encode())
         if status != 200:  # the form redirects to the page, which urllib follows
@@ -245,7 +283,7 @@ def main():
         log(f"removed in {timings['stack rm']:.1f} s, whole again {timings['redeploy']:.1f} s after the new deploy; "
             f"the task is listed and the count went on ({views_before}, then {views_after})")
     finally:
-        step("9. remove the stack, its volumes, and the swarm if this script made it")
+        step("10. remove the stack, its volumes, and the swarm if this script made it")
         remove_stack()
         made = set(docker("volume", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}",
                           check=False).split()) - volumes_before

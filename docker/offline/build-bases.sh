@@ -24,6 +24,7 @@ RUST_IMAGE=lab-offline/rust:1.95-slim-bookworm
 DISTROLESS_IMAGE=lab-offline/distroless-static:nonroot
 POSTGRES_IMAGE=lab-offline/postgres:15-bookworm
 REDIS_IMAGE=lab-offline/redis:7-bookworm
+PROMETHEUS_IMAGE=lab-offline/prometheus:v3.5.0
 
 store=$(image_store)
 rebuild=false
@@ -114,6 +115,7 @@ else
 fi
 build "$POSTGRES_IMAGE" postgres.Dockerfile "$here/postgres-entrypoint.sh"
 build "$REDIS_IMAGE" redis.Dockerfile "$here/redis-entrypoint.sh"
+build "$PROMETHEUS_IMAGE" prometheus.Dockerfile
 
 cat > "$repo/.env" <<ENV
 # Written by docker/offline/build-bases.sh on $(date -u +%Y-%m-%d): local stand-ins for the
@@ -123,6 +125,7 @@ DEBIAN_IMAGE=$DEBIAN_IMAGE
 DISTROLESS_IMAGE=$DISTROLESS_IMAGE
 POSTGRES_IMAGE=$POSTGRES_IMAGE
 REDIS_IMAGE=$REDIS_IMAGE
+PROMETHEUS_IMAGE=$PROMETHEUS_IMAGE
 ENV
 say "wrote .env:"
 grep -v '^#' "$repo/.env"

@@ -123,11 +123,20 @@ pub fn signal_and_wait(child: &mut Child, signal: &str) -> ExitStatus {
 /// One `GET` over a plain socket, with an `x-request-id` when given: the binary's own server,
 /// not a router in the test. Returns the whole answer, head and body.
 pub fn http_get(port: u16, path: &str, request_id: Option<&str>) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
     let id_header = request_id.map_or(String::new(), |id| format!("x-request-id: {id}\r\n"));
+    http_request(port, &format!("GET {path}"), &id_header)
+}
+
+/// One request without a body (`POST /hits/x`) over a plain socket. Returns the whole answer.
+pub fn http_call(port: u16, method_and_path: &str) -> String {
+    http_request(port, method_and_path, "Content-Length: 0\r\n")
+}
+
+fn http_request(port: u16, method_and_path: &str, headers: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the server accepts");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{id_header}Connection: close\r\n\r\n"
+        "{method_and_path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"
     )
     .expect("the request is sent");
     let mut answer = String::new();

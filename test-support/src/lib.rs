@@ -3,6 +3,7 @@
 //! - [`postgres`] and [`redis`]: real servers, never mocks (below);
 //! - [`http`]: the router test harness, requests sent with `oneshot` and their replies;
 //! - [`logs`]: the log lines a test's thread writes, captured as JSON;
+//! - [`metrics`]: a service's `/metrics`, read sample by sample;
 //! - [`openapi`]: assertions that hold a served OpenAPI document to the routes and rules;
 //! - [`binary`] and [`warm_up`]: the service binaries started as processes, and what a service
 //!   says while it waits for its database.
@@ -20,6 +21,7 @@ mod process;
 pub mod binary;
 pub mod http;
 pub mod logs;
+pub mod metrics;
 pub mod openapi;
 pub mod postgres;
 pub mod redis;

@@ -5,6 +5,7 @@
 
 mod binary;
 mod helpers;
+mod metrics;
 mod openapi;
 mod resilience;
 mod tasks;

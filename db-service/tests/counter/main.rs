@@ -6,5 +6,6 @@
 mod binary;
 mod helpers;
 mod hits;
+mod metrics;
 mod openapi;
 mod resilience;

@@ -3,10 +3,11 @@
 //! 1. a received `x-request-id` that is not sane is dropped, then one is made when missing,
 //!    and it is copied onto the response;
 //! 2. the request's span and its access-log line ([`access_log`]);
-//! 3. a panicking handler is answered with a 500, and the server keeps serving;
-//! 4. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
+//! 3. the request's metrics, by route template ([`metrics::http`]);
+//! 4. a panicking handler is answered with a 500, and the server keeps serving;
+//! 5. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
 //!    left before the answer is logged with status 499 ([`crate::http::deadline`]);
-//! 5. a body over `BODY_LIMIT_BYTES` is answered with a 413.
+//! 6. a body over `BODY_LIMIT_BYTES` is answered with a 413.
 
 use std::any::Any;
 
@@ -26,7 +27,7 @@ use tower_http::{
 use crate::{
     error::ApiError,
     http::{deadline::DeadlineLayer, server::ServerConfig},
-    telemetry::{access_log, request_id},
+    telemetry::{access_log, metrics, request_id},
 };
 
 /// Wraps `routes` in the layers listed above, as one stack: each `Router::layer` call would box
@@ -49,6 +50,7 @@ pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
                     .on_eos(())
                     .on_failure(()),
             )
+            .layer(axum::middleware::from_fn(metrics::http::record))
             .layer(CatchPanicLayer::custom(answer_panic))
             .layer(DeadlineLayer::new(config.request_timeout))
             .layer(DefaultBodyLimit::max(config.body_limit)),

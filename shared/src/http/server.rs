@@ -26,6 +26,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use crate::{
     config::{self, ConfigError},
     shutdown,
+    telemetry::metrics::Metrics,
 };
 
 /// How long requests under way may run after a shutdown signal. Docker sends SIGKILL 10 s after
@@ -206,16 +207,28 @@ pub async fn serve(
 /// while `prepare`, the service's start-up (reaching its database, migrating it), runs beside
 /// it; its health routes say what it waits for meanwhile (`shared::health::warm_up`). A
 /// start-up that fails is a bug no retry fixes (a migration that does not apply): the service
-/// stops with its error.
+/// stops with its error. With `metrics`, `/metrics` answers on a listener of its own.
 pub async fn run<E>(
     config: &ServerConfig,
     app: Router,
     prepare: impl Future<Output = Result<(), E>>,
+    metrics: Option<Metrics>,
 ) -> Result<(), Stopped<E>> {
     let listener = bind(config.port).await.map_err(|source| Stopped::Listen {
         port: config.port,
         source,
     })?;
+    if let Some(metrics) = metrics {
+        let port = metrics.port();
+        let listener = bind(port)
+            .await
+            .map_err(|source| Stopped::Listen { port, source })?;
+        tokio::spawn(async move {
+            if let Err(error) = metrics.serve(listener, shutdown::signal()).await {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        });
+    }
     let mut serve = pin!(serve(listener, app, config.connections, shutdown::signal()));
     tokio::select! {
         served = &mut serve => served.map_err(Stopped::Server),

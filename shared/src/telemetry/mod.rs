@@ -10,6 +10,7 @@ pub mod access_log;
 pub mod failure;
 pub mod json_log;
 pub mod log_writer;
+pub mod metrics;
 pub mod request_id;
 
 use std::{

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod counter;
+mod metrics;
 pub mod replicas;
 
 use std::{
@@ -139,7 +140,15 @@ impl Caller {
     }
 
     /// Sends the request; a 2xx answer is passed on, anything else is a [`BackendError`].
+    /// Timed in the backend's metrics.
     async fn send(&self, request: RequestBuilder) -> Result<Response, BackendError> {
+        let started = Instant::now();
+        let outcome = self.send_untimed(request).await;
+        metrics::record_call(self.backend.name, started, &outcome);
+        outcome
+    }
+
+    async fn send_untimed(&self, request: RequestBuilder) -> Result<Response, BackendError> {
         let response = self
             .execute(request)
             .await
@@ -189,7 +198,8 @@ impl Caller {
             tries += 1;
             let spare = request.try_clone();
             let (address, outcome) = self.execute_on_next_replica(request, deadline).await;
-            let send_again = match self.judge(address, &outcome).await {
+            let judged = self.judge(address, &outcome).await;
+            let send_again = match judged {
                 Try::Served => false,
                 Try::NotActedOn => true,
                 Try::PerhapsActedOn => {
@@ -198,6 +208,7 @@ impl Caller {
             };
             match spare {
                 Some(spare) if send_again && tries < MOST_TRIES && Instant::now() < deadline => {
+                    metrics::record_retry(self.backend.name, matches!(judged, Try::PerhapsActedOn));
                     request = spare;
                 }
                 _ => return outcome,

@@ -10,6 +10,7 @@ mod binary;
 mod cross_origin;
 mod degraded;
 mod helpers;
+mod metrics;
 mod pages;
 mod replicas;
 mod request_ids;

@@ -1,10 +1,12 @@
 //! The connection to PostgreSQL: the pool, the schema brought up to date at start-up, and what
 //! a failed query means (the database is down: 503; a bug: 500), with the cause the pool hides.
 
-use std::{future::Future, time::Duration};
+pub mod metrics;
+
+use std::time::{Duration, Instant};
 
 use sqlx::{
-    ConnectOptions, Connection, PgPool,
+    ConnectOptions, Connection, PgConnection, PgPool,
     migrate::{MigrateError, Migrator},
     postgres::PgPoolOptions,
 };
@@ -36,32 +38,41 @@ pub fn pool(config: &DatabaseConfig) -> PgPool {
 pub async fn prepare(pool: &PgPool, warm_up: &WarmUp) -> Result<(), MigrateError> {
     warm_up
         .run(
-            || run(pool, pool.acquire()),
-            |connection| {
-                drop(connection);
-                MIGRATOR.run(pool)
-            },
+            || run(pool, "connect", async |_| Ok(())),
+            |()| MIGRATOR.run(pool),
         )
         .await
 }
 
 /// Checks that a query runs, for `/ready`.
 pub async fn ping(pool: &PgPool) -> Result<(), QueryError> {
-    run(pool, sqlx::query("SELECT 1").execute(pool))
-        .await
-        .map(drop)
+    run(pool, "ping", async |connection| {
+        sqlx::query("SELECT 1").execute(connection).await.map(drop)
+    })
+    .await
 }
 
-/// Runs one query (or connection request) on `pool`; a failure comes back with what the
-/// database did ([`explain`]).
+/// Runs `query` on a connection from `pool`, timed as `name` ([`metrics`]); a failure comes
+/// back with what the database did ([`explain`]).
 pub async fn run<T>(
     pool: &PgPool,
-    query: impl Future<Output = sqlx::Result<T>>,
+    name: &'static str,
+    query: impl AsyncFnOnce(&mut PgConnection) -> sqlx::Result<T>,
 ) -> Result<T, QueryError> {
-    match query.await {
+    let started = Instant::now();
+    let ran = async {
+        let mut connection = {
+            let _waiting = metrics::Waiting::start();
+            pool.acquire().await?
+        };
+        query(&mut connection).await
+    };
+    let outcome = match ran.await {
         Ok(value) => Ok(value),
         Err(error) => Err(explain(pool, error).await),
-    }
+    };
+    metrics::record_query(name, started, &outcome);
+    outcome
 }
 
 /// A query that failed, with what the database did.
