@@ -51,11 +51,19 @@ cleanup() {
 trap cleanup EXIT
 
 step "build the $variant images"
+# Each build's log is kept until it succeeds: --quiet would hide the output of the step that
+# failed (a download's error, say), and only its exit status would be left.
+build_log=$(mktemp)
 for service in "${SERVICES[@]}"; do
   echo "building $service"
-  lab_build docker/Dockerfile "$variant" "$service" "lab/$service:${variant#runtime-}$tag_suffix" \
-    "${platform_options[@]}" --quiet >/dev/null
+  if ! lab_build docker/Dockerfile "$variant" "$service" "lab/$service:${variant#runtime-}$tag_suffix" \
+    "${platform_options[@]}" --progress=plain >"$build_log" 2>&1; then
+    tail -n 60 "$build_log" >&2
+    rm -f "$build_log"
+    exit 1
+  fi
 done
+rm -f "$build_log"
 
 step "start them with PostgreSQL and Redis on network $run"
 docker network create "$run" >/dev/null
