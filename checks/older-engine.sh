@@ -52,7 +52,12 @@ fi
 timed() {  # timed <what> <command in the node>
   local started=$SECONDS
   step "$1"
-  in_node "$2"
+  if ! in_node "$2"; then
+    # What the containers said: a service that exited names its cause only in its log.
+    in_node 'for file in docker-compose.yml docker-compose.prod.yml; do
+               docker compose -f "$file" logs --no-color --tail 40 2>/dev/null; done' >&2 || true
+    return 1
+  fi
   echo "($1: $((SECONDS - started)) s)"
 }
 mapfile -t readme < <(checks/readme-commands.sh)
