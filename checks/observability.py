@@ -22,14 +22,15 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy" / "swarm"))
 from lib import ROOT, log  # noqa: E402
+from pages import PageLoad, fetch, is_whole, wait_for  # noqa: E402
 
 PAGE = "http://127.0.0.1:8031/"
 PROMETHEUS = "http://127.0.0.1:9090"
@@ -94,48 +95,6 @@ def firing():
             for alert in api("alerts")["alerts"] if alert["state"] == "firing"}
 
 
-def status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return None, ""
-
-
-class Pages:
-    """About 20 page loads a second, as a few users would, counted by how they came back."""
-
-    def __init__(self):
-        self.running, self.counts = True, {"full": 0, "degraded": 0, "failed": 0}
-        self.thread = threading.Thread(target=self.load, daemon=True)
-        self.thread.start()
-
-    def load(self):
-        while self.running:
-            code, body = status(PAGE)
-            kind = "failed" if code != 200 else ("degraded" if "unavailable" in body else "full")
-            self.counts[kind] += 1
-            time.sleep(0.05)
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
-
-
-def wait_for(what, seconds, condition):
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        try:
-            if condition():
-                return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(1)
-    fail(f"{what}: not within {seconds} s")
-
-
 def expected_rules():
     return sum(len(re.findall(r"^\s*- alert:", path.read_text(), re.MULTILINE)) for path in RULES.glob("*.yml"))
 
@@ -158,8 +117,8 @@ def check_setup():
     # --no-recreate: a stack docker/e2e.sh left running stays as it is; Prometheus joins it.
     compose("up", "-d", "--wait", "--quiet-pull", "--no-recreate")
     log(f"stack with the observability profile up in {time.monotonic() - started:.0f} s")
-    wait_for("every service's metrics target up", 60, lambda: {
-        target["labels"]["job"] for target in api("targets")["activeTargets"] if target["health"] == "up"} >= JOBS)
+    wait_for("every service's metrics target up", lambda: {
+        target["labels"]["job"] for target in api("targets")["activeTargets"] if target["health"] == "up"} >= JOBS, 60)
     targets = sorted((t["labels"]["job"], t["scrapeUrl"]) for t in api("targets")["activeTargets"])
     print("  ok  targets up: " + ", ".join(f"{job} ({url})" for job, url in targets))
     rules = [rule for group in api("rules")["groups"] for rule in group["rules"] if rule["type"] == "alerting"]
@@ -169,9 +128,9 @@ def check_setup():
     print(f"  ok  {len(rules)} alert rules loaded, all healthy")
     # A service that started after Prometheus may have been absent long enough to fire
     # LabServiceDown; it resolves at the next evaluation after its first scrape.
-    quiet = wait_for("no alert firing", 60, lambda: not firing())
+    _, quiet = wait_for("no alert firing", lambda: not firing(), 60)
     print(f"  ok  no alert firing ({quiet:.0f} s after every target was up)")
-    code, _ = status("http://127.0.0.1:8031/metrics")
+    code, _ = fetch("http://127.0.0.1:8031/metrics")
     if code != 404:
         fail(f"GET /metrics on web-service's public port answered {code}, not 404")
     published = compose("ps", "--format", "{{.Service}} {{.Publishers}}").stdout
@@ -181,7 +140,8 @@ def check_setup():
 
 
 def check_outage():
-    pages = Pages()
+    pages = PageLoad(PAGE)
+    pages.start()
     time.sleep(15)  # a rate over a minute needs a few scrapes of traffic before the outage
     compose("stop", "redis")
     try:
@@ -189,16 +149,15 @@ def check_outage():
     finally:
         compose("start", "redis")
     restarted = time.monotonic()
-    back = wait_for("the view count back on the page", 60,
-                    lambda: status(PAGE)[0] == 200 and "unavailable" not in status(PAGE)[1])
-    print(f"  ok  view count back on the page {back:.1f} s after Redis started")
-    wait_for("every alert resolved", RESOLVE_WITHIN, lambda: not firing())
+    _, back = wait_for("the whole page back", lambda: is_whole(*fetch(PAGE)), 60)
+    print(f"  ok  the whole page back {back:.1f} s after Redis started")
+    wait_for("every alert resolved", lambda: not firing(), RESOLVE_WITHIN)
     print(f"  ok  every alert resolved {time.monotonic() - restarted:.1f} s after Redis started")
-    pages.stop()
-    print(f"      pages loaded meanwhile: {pages.counts['full']} full, {pages.counts['degraded']} degraded "
-          f"(view count unavailable), {pages.counts['failed']} failed")
-    if pages.counts["failed"]:
-        fail(f"{pages.counts['failed']} pages failed: a Redis outage must only degrade the page")
+    outcomes = pages.stop()
+    print(f"      pages loaded meanwhile: {outcomes['whole']} whole, {outcomes['degraded']} degraded "
+          f"(view count unavailable), {outcomes['failed']} failed")
+    if outcomes["failed"]:
+        fail(f"{outcomes['failed']} pages failed: a Redis outage must only degrade the page")
 
 
 def fire_alerts(stopped):

@@ -1,6 +1,6 @@
-"""The page as a user loads it, for deploy/swarm/run.py and deploy/swarm/cluster.py: one page
-load, steady page traffic that classifies every page, and waiting for a condition. Not run on
-its own.
+"""The page as a user loads it, for deploy/swarm/run.py, deploy/swarm/cluster.py and
+checks/observability.py: one page load, steady page traffic that classifies every page, and
+waiting for a condition. Not run on its own.
 """
 
 import re
