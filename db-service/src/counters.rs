@@ -102,9 +102,9 @@ impl Counters {
         name: &'static str,
         command: &Cmd,
     ) -> Result<T, CommandError> {
-        let started = Instant::now();
+        let started = metrics::enabled().then(Instant::now);
         let outcome = self.run_untimed(name, command).await;
-        if metrics::enabled() {
+        if let Some(started) = started {
             let label = match &outcome {
                 Ok(_) => "ok",
                 Err(error) if error.is_unavailable() => "unavailable",

@@ -9,12 +9,12 @@ mod routes;
 pub mod state;
 
 use axum::Router;
-use shared::{http::middleware, http::server::ServerConfig};
+use shared::http::server::ServerConfig;
 
 pub use crate::{config::Config, counters::Counters, state::AppState};
 
 /// The whole application: every route inside the shared middleware. Used by `main` and by the
 /// tests, so the tests exercise exactly what runs.
 pub fn app(state: AppState, server: &ServerConfig) -> Router {
-    middleware::with_middleware(routes::router(state), server)
+    routes::router(state, server)
 }

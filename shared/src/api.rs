@@ -15,7 +15,7 @@ pub const TITLE_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 
 /// A header a service adds to a 503 it answered before acting on the request at all: a replica
-/// still starting turns every request away at its door ([`crate::health::warm_up::gate`]).
+/// still starting turns every request away at its door ([`crate::health::warm_up::GateLayer`]).
 /// Such a request may be sent to another replica whatever its method. A 503 without it may
 /// come after the work was done (a database that timed out mid-write), and only an idempotent
 /// request is safe to send again then. Its value says why.

@@ -8,13 +8,14 @@
 pub(crate) mod tasks;
 
 use axum::Router;
-use shared::api::ServiceInfo;
+use shared::{api::ServiceInfo, http::server::ServerConfig};
 
 use crate::state::AppState;
 
-/// All routes, without the shared middleware (see [`crate::app`]).
-pub fn router(state: AppState) -> Router {
-    shared::http::router::json_service(info(), crate::openapi::DOCUMENT, tasks::router(), state)
+/// All routes, inside the shared middleware (see [`crate::app`]).
+pub fn router(state: AppState, server: &ServerConfig) -> Router {
+    let own = tasks::router();
+    shared::http::router::json_service(info(), crate::openapi::DOCUMENT, own, state, server)
 }
 
 /// The body of `GET /`, and the title and version of the OpenAPI document.

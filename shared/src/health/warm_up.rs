@@ -19,19 +19,24 @@
 //! traffic to a replica that could serve but has not finished starting.
 
 use std::{
-    future::Future,
+    convert::Infallible,
+    future::{Future, Ready},
+    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicU8, Ordering},
     },
+    task::{Context, Poll},
 };
 
 use axum::{
-    extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
-    middleware::Next,
-    response::{IntoResponse, Response},
+    body::Body,
+    extract::Request,
+    http::{HeaderValue, Response, StatusCode, header},
+    response::IntoResponse,
 };
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 use crate::{api::NOT_ACTED_ON, error::ApiError, retry};
 
@@ -120,24 +125,108 @@ impl WarmUp {
     }
 }
 
-/// Middleware for a service's own routes: 503, naming what it waits for, until start-up is
-/// done. `Retry-After` tells a client when to try again, and [`NOT_ACTED_ON`] that another
-/// replica may be asked at once, even with a request that is not idempotent.
-pub async fn gate(State(warm_up): State<WarmUp>, request: Request, next: Next) -> Response {
-    match warm_up.not_serving_because() {
-        None => next.run(request).await,
-        Some(reason) => {
-            let mut response =
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-                .headers_mut()
-                .insert(NOT_ACTED_ON, HeaderValue::from_static("starting"));
-            response
+/// The layer for a service's routes: 503, naming what it waits for, until start-up is done,
+/// except on the paths that must answer meanwhile (health, the service's description).
+/// `Retry-After` tells a client when to try again, and [`NOT_ACTED_ON`] that another replica
+/// may be asked at once, even with a request that is not idempotent.
+///
+/// A plain layer in the shared middleware's stack rather than `axum::middleware::from_fn` on
+/// the routes, which boxes each route once more and clones the box on every request, long
+/// after start-up is over: once it is, the gate costs one atomic load.
+#[derive(Debug, Clone)]
+pub struct GateLayer {
+    warm_up: WarmUp,
+    open_while_starting: &'static [&'static str],
+}
+
+impl GateLayer {
+    pub fn new(warm_up: WarmUp, open_while_starting: &'static [&'static str]) -> Self {
+        Self {
+            warm_up,
+            open_while_starting,
         }
     }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Gate {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`GateLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct Gate<S> {
+    layer: GateLayer,
+    inner: S,
+}
+
+impl<S, B> Service<Request> for Gate<S>
+where
+    S: Service<Request, Response = Response<B>, Error = Infallible>,
+    B: From<Body>,
+{
+    type Response = Response<B>;
+    type Error = Infallible;
+    type Future = Gated<S::Future, B>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let refusal = self.layer.warm_up.not_serving_because().filter(|_| {
+            !self
+                .layer
+                .open_while_starting
+                .contains(&request.uri().path())
+        });
+        match refusal {
+            None => Gated::Open {
+                answer: self.inner.call(request),
+            },
+            Some(reason) => Gated::Closed {
+                refusal: std::future::ready(Ok(not_serving(reason).map(B::from))),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The route's answer once start-up is done, a 503 before.
+    #[project = GatedProjection]
+    #[derive(Debug)]
+    pub enum Gated<F, B> {
+        Open { #[pin] answer: F },
+        Closed { refusal: Ready<Result<Response<B>, Infallible>> },
+    }
+}
+
+impl<F, B> Future for Gated<F, B>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+{
+    type Output = Result<Response<B>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GatedProjection::Open { answer } => answer.poll(context),
+            GatedProjection::Closed { refusal } => Pin::new(refusal).poll(context),
+        }
+    }
+}
+
+fn not_serving(reason: String) -> Response<Body> {
+    let mut response = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(NOT_ACTED_ON, HeaderValue::from_static("starting"));
+    response
 }
 
 #[cfg(test)]

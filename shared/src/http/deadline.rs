@@ -1,5 +1,5 @@
-//! `REQUEST_TIMEOUT` as a tower layer: a request not answered in time is answered with a 503,
-//! and one whose client left first is logged with status 499 ([`AbandonWatch`]).
+//! `REQUEST_TIMEOUT` as a tower layer: a request not answered in time is answered with a 503.
+//! (One whose client left first is logged with status 499 by the access log layer, outside.)
 //!
 //! A plain `Service` and its future rather than `axum::middleware::from_fn`, which boxes the
 //! rest of the stack and clones the box on every request: a few percent of db-service's
@@ -22,7 +22,7 @@ use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tower::{Layer, Service};
 
-use crate::{error::ApiError, telemetry::access_log::AbandonWatch};
+use crate::error::ApiError;
 
 /// Answers requests slower than `limit` with a 503.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +69,6 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         InTime {
             answer: tokio::time::timeout(self.limit, self.inner.call(request)),
-            watch: Some(AbandonWatch::start()),
             limit: self.limit,
         }
     }
@@ -81,7 +80,6 @@ pin_project! {
     pub struct InTime<F> {
         #[pin]
         answer: Timeout<F>,
-        watch: Option<AbandonWatch>,
         limit: Duration,
     }
 }
@@ -95,9 +93,6 @@ where
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let answer = ready!(this.answer.poll(context));
-        if let Some(watch) = this.watch.take() {
-            watch.answered();
-        }
         Poll::Ready(Ok(match answer {
             Ok(Ok(response)) => response,
             Ok(Err(never)) => match never {},

@@ -1,13 +1,11 @@
 //! The layers every service's routes run inside. From the outside in:
 //!
-//! 1. a received `x-request-id` that is not sane is dropped, then one is made when missing,
-//!    and it is copied onto the response;
-//! 2. the request's span and its access-log line ([`access_log`]);
-//! 3. the request's metrics, by route template ([`metrics::http`]);
-//! 4. a panicking handler is answered with a 500, and the server keeps serving;
-//! 5. a request slower than `REQUEST_TIMEOUT` is answered with a 503, and one whose client
-//!    left before the answer is logged with status 499 ([`crate::http::deadline`]);
-//! 6. a body over `BODY_LIMIT_BYTES` is answered with a 413.
+//! 1. the request's id (a received `x-request-id` when it is sane, else a new one; copied onto
+//!    the response), its span, its access-log line, also when the client leaves before the
+//!    answer (status 499), and its metrics by route template ([`access_log`]);
+//! 2. a panicking handler is answered with a 500, and the server keeps serving;
+//! 3. a request slower than `REQUEST_TIMEOUT` is answered with a 503 ([`crate::http::deadline`]);
+//! 4. a body over `BODY_LIMIT_BYTES` is answered with a 413.
 
 use std::any::Any;
 
@@ -17,43 +15,36 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use tower::{ServiceBuilder, util::MapRequestLayer};
-use tower_http::{
-    catch_panic::CatchPanicLayer,
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
     error::ApiError,
+    health::warm_up::GateLayer,
     http::{deadline::DeadlineLayer, server::ServerConfig},
-    telemetry::{access_log, metrics, request_id},
+    telemetry::access_log::AccessLogLayer,
 };
 
 /// Wraps `routes` in the layers listed above, as one stack: each `Router::layer` call would box
 /// every route once more, and clone each box on every request.
 pub fn with_middleware(routes: Router, config: &ServerConfig) -> Router {
+    with_middleware_and_gate(routes, config, None)
+}
+
+/// [`with_middleware`], and innermost `gate`, which holds requests back while the service
+/// starts (a JSON service's, [`crate::http::router::json_service`]).
+pub fn with_middleware_and_gate(
+    routes: Router,
+    config: &ServerConfig,
+    gate: Option<GateLayer>,
+) -> Router {
     routes.layer(
         ServiceBuilder::new()
-            .layer(MapRequestLayer::new(request_id::drop_if_insane))
-            .layer(SetRequestIdLayer::new(
-                request_id::HEADER,
-                request_id::MakeRandomUuid,
-            ))
-            .layer(PropagateRequestIdLayer::new(request_id::HEADER))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(access_log::RequestSpan)
-                    .on_request(())
-                    .on_response(access_log::ResponseLine)
-                    .on_body_chunk(())
-                    .on_eos(())
-                    .on_failure(()),
-            )
-            .layer(axum::middleware::from_fn(metrics::http::record))
+            .layer(AccessLogLayer)
             .layer(CatchPanicLayer::custom(answer_panic))
             .layer(DeadlineLayer::new(config.request_timeout))
-            .layer(DefaultBodyLimit::max(config.body_limit)),
+            .layer(DefaultBodyLimit::max(config.body_limit))
+            .option_layer(gate),
     )
 }
 
@@ -73,7 +64,7 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::telemetry::{self, LogFormat, TelemetryConfig};
+    use crate::telemetry::{self, LogFormat, TelemetryConfig, request_id};
 
     fn app(routes: Router) -> Router {
         let config = ServerConfig {

@@ -1,9 +1,9 @@
 //! What went wrong while a request was served, carried by its response to the log.
 //!
 //! Building an error, or a degraded answer, has no side effect: the code that builds it puts
-//! a [`Failure`] on the response, as an extension, and the access log
-//! ([`super::access_log::ResponseLine`]) writes it once, inside the request's span, just before
-//! the request's own line. So the line that says 503 also says why, an error that is built but
+//! a [`Failure`] on the response, as an extension, and the access log layer
+//! ([`super::access_log`]) writes it once, with the request's fields, just before the
+//! request's own line. So the line that says 503 also says why, an error that is built but
 //! never answered logs nothing, and a test can build errors without a subscriber. axum's
 //! `examples/error-handling` does the same, for the same reasons.
 

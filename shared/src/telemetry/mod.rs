@@ -6,7 +6,9 @@
 //! human-readable text (dev). Panics are logged through the same subscriber, so a JSON log
 //! stays JSON when a handler panics.
 
+pub mod access_line;
 pub mod access_log;
+pub mod current_request;
 pub mod failure;
 pub mod json_log;
 pub mod log_writer;
@@ -24,6 +26,7 @@ use tracing_subscriber::{
 };
 
 use crate::config::{self, ConfigError};
+use access_line::AccessLines;
 use json_log::{JsonFields, JsonLine};
 use log_writer::BatchedWriter;
 
@@ -99,7 +102,7 @@ pub fn flush() {
 /// The subscriber [`init`] installs, writing to `writer`: tests read the log lines with it.
 pub fn subscriber<W>(config: TelemetryConfig, writer: W, ansi: bool) -> Dispatch
 where
-    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+    W: for<'writer> MakeWriter<'writer> + Clone + Send + Sync + 'static,
 {
     let registry = tracing_subscriber::registry().with(config.filter);
     match config.format {
@@ -111,12 +114,14 @@ where
             ),
         ),
         LogFormat::Json => Dispatch::new(
-            registry.with(
-                tracing_subscriber::fmt::layer()
-                    .event_format(JsonLine)
-                    .fmt_fields(JsonFields)
-                    .with_writer(writer),
-            ),
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .event_format(JsonLine)
+                        .fmt_fields(JsonFields)
+                        .with_writer(writer.clone()),
+                )
+                .with(AccessLines::new(writer)),
         ),
     }
 }

@@ -17,7 +17,6 @@ use axum::{
     extract::Request,
     http::{HeaderName, HeaderValue},
 };
-use tower_http::request_id::MakeRequestId;
 /// The id of the request being served, in its extensions.
 pub use tower_http::request_id::RequestId;
 
@@ -27,26 +26,21 @@ pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 /// The longest id kept from a client; UUIDs have 36 characters.
 pub const MAX_LENGTH: usize = 128;
 
-/// Makes the id of a request that arrived without a sane one: a random UUID (version 4), as
-/// tower-http's `MakeRequestUuid` does, but without its `getrandom` system call for each id,
+/// The id of a request that arrived without a sane one: a random UUID (version 4), as
+/// tower-http's `MakeRequestUuid` makes, but without its `getrandom` system call for each id,
 /// a system call on the hot path (bench/profiles/db-service-before.svg shows it). The bits come
 /// from std's `SipHash` over a counter, keyed by the OS's randomness once per process: ids
 /// never repeat within a process, and no one without the keys can tell the next one.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MakeRandomUuid;
-
-impl MakeRequestId for MakeRandomUuid {
-    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
-        static COUNT: AtomicU64 = AtomicU64::new(0);
-        let count = COUNT.fetch_add(1, Ordering::Relaxed);
-        let bits = u128::from(KEYS.hash_one((count, 0_u8))) << 64
-            | u128::from(KEYS.hash_one((count, 1_u8)));
-        let id = uuid::Builder::from_random_bytes(bits.to_be_bytes()).into_uuid();
-        let mut text = uuid::Uuid::encode_buffer();
-        let id = HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).ok()?;
-        Some(RequestId::new(id))
-    }
+pub fn random_uuid() -> HeaderValue {
+    static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let count = COUNT.fetch_add(1, Ordering::Relaxed);
+    let bits =
+        u128::from(KEYS.hash_one((count, 0_u8))) << 64 | u128::from(KEYS.hash_one((count, 1_u8)));
+    let id = uuid::Builder::from_random_bytes(bits.to_be_bytes()).into_uuid();
+    let mut text = uuid::Uuid::encode_buffer();
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+        .expect("a UUID is a valid header value")
 }
 
 /// Whether a received id is kept: 1 to [`MAX_LENGTH`] visible ASCII characters. Anything else
@@ -56,18 +50,25 @@ pub fn is_sane(id: &HeaderValue) -> bool {
     (1..=MAX_LENGTH).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
 }
 
-/// Removes a received id that is not sane, so that the next layer makes a new one.
-pub fn drop_if_insane(mut request: Request) -> Request {
+/// The request's id: the one received when it is sane and alone, else a new one, which then
+/// replaces whatever was received. Either way it is in the request's headers (which
+/// web-service forwards) and extensions (as [`RequestId`]).
+pub fn keep_or_make(request: &mut Request) -> HeaderValue {
     let headers = request.headers_mut();
-    let sane =
-        headers.get_all(&HEADER).iter().count() == 1 && headers.get(&HEADER).is_some_and(is_sane);
-    if !sane {
-        headers.remove(&HEADER);
-    }
-    request
+    let mut received = headers.get_all(&HEADER).iter();
+    let id = match (received.next(), received.next()) {
+        (Some(id), None) if is_sane(id) => id.clone(),
+        _ => {
+            let id = random_uuid();
+            headers.insert(HEADER, id.clone());
+            id
+        }
+    };
+    request.extensions_mut().insert(RequestId::new(id.clone()));
+    id
 }
 
-/// The request's id as text, for a span field; empty before an id was set.
+/// The request's id as text; empty before [`keep_or_make`] gave it one.
 pub fn of(request: &Request<impl Sized>) -> &str {
     request
         .headers()
@@ -100,12 +101,8 @@ mod tests {
 
     #[test]
     fn made_ids_are_version_4_uuids_that_do_not_repeat() {
-        let request = Request::new(axum::body::Body::empty());
         let ids: std::collections::HashSet<String> = (0..10_000)
-            .map(|_| {
-                let id = MakeRandomUuid.make_request_id(&request).unwrap();
-                id.header_value().to_str().unwrap().to_owned()
-            })
+            .map(|_| random_uuid().to_str().unwrap().to_owned())
             .collect();
         assert_eq!(ids.len(), 10_000);
         for id in &ids {
@@ -116,19 +113,25 @@ mod tests {
     }
 
     #[test]
-    fn an_insane_or_repeated_id_is_dropped_and_a_sane_one_kept() {
-        let with_ids = |ids: &[&str]| {
+    fn a_sane_id_is_kept_and_an_insane_repeated_or_missing_one_replaced_everywhere() {
+        let served = |ids: &[&str]| {
             let mut request = Request::new(axum::body::Body::empty());
             for id in ids {
                 request
                     .headers_mut()
                     .append(&HEADER, HeaderValue::from_str(id).unwrap());
             }
-            drop_if_insane(request)
+            let id = keep_or_make(&mut request);
+            let in_headers: Vec<_> = request.headers().get_all(&HEADER).iter().collect();
+            assert_eq!(in_headers, [&id], "the request's one id header");
+            let extension = request.extensions().get::<RequestId>().unwrap();
+            assert_eq!(extension.header_value(), &id);
+            id.to_str().unwrap().to_owned()
         };
-        assert_eq!(of(&with_ids(&["kept-1"])), "kept-1");
-        assert_eq!(of(&with_ids(&["has space"])), "");
-        assert_eq!(of(&with_ids(&["one", "two"])), "");
-        assert_eq!(of(&with_ids(&[])), "");
+        assert_eq!(served(&["kept-1"]), "kept-1");
+        for ids in [&["has space"][..], &["one", "two"], &[]] {
+            let id = served(ids);
+            assert!(uuid::Uuid::parse_str(&id).is_ok(), "{ids:?} -> {id}");
+        }
     }
 }

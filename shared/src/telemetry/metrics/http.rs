@@ -11,13 +11,14 @@
 //! matches is `unmatched`; a method outside HTTP's own is `other`, for the same reason. A
 //! request whose client left before the answer is counted with status 499, as it is logged.
 
-use std::{sync::LazyLock, time::Instant};
+use std::{
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{MatchedPath, Request},
-    http::Method,
-    middleware::Next,
-    response::Response,
+    http::{Method, Response},
 };
 use prometheus::{HistogramVec, IntCounterVec, IntGauge, IntGaugeVec};
 
@@ -48,32 +49,11 @@ static DEGRADED: LazyLock<IntCounterVec> = LazyLock::new(|| {
 /// Status of a request whose client went away first, as nginx and the access log count it.
 const CLIENT_LEFT: &str = "499";
 
-/// Middleware that records each request. Layered on the router, so that the route it matched
-/// is known.
-pub async fn record(request: Request, next: Next) -> Response {
-    if !super::enabled() {
-        return next.run(request).await;
-    }
-    let mut in_flight = InFlight::start(
-        method_label(request.method()),
-        request.extensions().get::<MatchedPath>().cloned(),
-    );
-    let response = next.run(request).await;
-    if Failures::of(&response)
-        .iter()
-        .any(|failure| matches!(failure, Failure::Degraded { .. }))
-    {
-        DEGRADED
-            .with_label_values(&[in_flight.method, in_flight.route()])
-            .inc();
-    }
-    in_flight.end(response.status().as_str());
-    response
-}
-
 /// A request being answered: in the in-flight gauge until it ends, and then in the histogram,
-/// also when its future is dropped because the client left.
-struct InFlight {
+/// also when it is dropped unanswered because the client left. Started by the access log layer,
+/// which runs after routing, so that the route is known.
+#[derive(Debug)]
+pub struct InFlight {
     method: &'static str,
     route: Option<MatchedPath>,
     gauge: IntGauge,
@@ -82,28 +62,48 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn start(method: &'static str, route: Option<MatchedPath>) -> Self {
+    /// `None` when metrics are off (no `METRICS_PORT`). `started`: when the request arrived.
+    pub fn start(request: &Request, started: Instant) -> Option<Self> {
+        if !super::enabled() {
+            return None;
+        }
+        let method = method_label(request.method());
+        let route = request.extensions().get::<MatchedPath>().cloned();
         let route_label = route.as_ref().map_or("unmatched", MatchedPath::as_str);
         let gauge = IN_FLIGHT.with_label_values(&[method, route_label]);
         gauge.inc();
-        Self {
+        Some(Self {
             method,
             route,
             gauge,
-            started: Instant::now(),
+            started,
             ended: false,
+        })
+    }
+
+    /// Records the answer, `latency` after the request arrived: its status and time, and
+    /// whether it was degraded.
+    pub fn answered<B>(mut self, response: &Response<B>, latency: Duration) {
+        if Failures::of(response)
+            .iter()
+            .any(|failure| matches!(failure, Failure::Degraded { .. }))
+        {
+            DEGRADED
+                .with_label_values(&[self.method, self.route()])
+                .inc();
         }
+        self.end(response.status().as_str(), latency);
     }
 
     fn route(&self) -> &str {
         self.route.as_ref().map_or("unmatched", MatchedPath::as_str)
     }
 
-    fn end(&mut self, status: &str) {
+    fn end(&mut self, status: &str, latency: Duration) {
         self.ended = true;
         DURATION
             .with_label_values(&[self.method, self.route(), status])
-            .observe(self.started.elapsed().as_secs_f64());
+            .observe(latency.as_secs_f64());
         self.gauge.dec();
     }
 }
@@ -111,7 +111,7 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if !self.ended {
-            self.end(CLIENT_LEFT);
+            self.end(CLIENT_LEFT, self.started.elapsed());
         }
     }
 }
