@@ -1,5 +1,5 @@
-"""What the benchmarks share: the load generator, rounds that interleave the contenders, CPU
-per request, and the static builds as docker/Dockerfile makes them. The throwaway servers and
+"""What the benchmarks share: the load generator on a core of its own, rounds that interleave
+the contenders, CPU per request, and the static builds as docker/Dockerfile makes them. The throwaway servers and
 the service processes come from docker/lib.py, which the checks share too.
 
 Imported by bench/run.py, bench/profile.py and bench/release-profiles.py, which then import
@@ -15,12 +15,76 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docker"))
-from lib import ROOT, TOOLS, log, process_tree, run  # noqa: E402
+from lib import ROOT, TOOLS, Servers, log, process_tree, run  # noqa: E402
 
 MUSL = "x86_64-unknown-linux-musl"
 CONCURRENCY = 32
 RUN_TIME_LIMIT = 180  # seconds: a load run that takes longer is stopped and reported as such
 OHA_VERSION = "1.16.0"
+
+
+def split_cores():
+    """(the servers' cores, the load generator's core): the last core this process may use
+    drives the load, the others serve it. A load generator sharing the servers' cores takes
+    CPU from them in proportion to the rate, which squeezes every ratio toward 1; on its own
+    core it cannot. With one core there is nothing to split: (None, None)."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None, None
+    return cores[:-1], cores[-1:]
+
+
+SERVER_CORES, LOAD_CORES = split_cores()
+
+
+def server_core_count():
+    """The cores the servers have: what a Python twin sizes its workers by."""
+    return len(SERVER_CORES or os.sched_getaffinity(0))
+
+
+def cores_text(cores):
+    return ",".join(map(str, cores))
+
+
+def load_setup():
+    """How load and servers share the machine, for every result's header."""
+    if LOAD_CORES is None:
+        return "the load generator shares the only core with the servers"
+    return (f"the load generator pinned to core {cores_text(LOAD_CORES)}, the services, Redis and "
+            f"PostgreSQL to core{'s' if len(SERVER_CORES) > 1 else ''} {cores_text(SERVER_CORES)} (taskset)")
+
+
+def servers_on_server_cores(*kinds):
+    """The throwaway servers (docker/lib.py's `Servers`: "postgres", "redis"), moved to the
+    servers' cores."""
+    servers = Servers(*kinds)
+    for kind in kinds:
+        move_to_server_cores(servers.pid({"redis": "redis-server"}.get(kind, kind)))
+    return servers
+
+
+def on_load_core(command):
+    """`command` run on the load generator's core."""
+    return command if LOAD_CORES is None else ["taskset", "-c", cores_text(LOAD_CORES), *command]
+
+
+def on_server_cores(command):
+    """`command` started on the servers' cores: what it sees as the machine (a tokio runtime
+    sizes its workers by it), as a container limited with --cpuset-cpus would."""
+    return command if SERVER_CORES is None else ["taskset", "-c", cores_text(SERVER_CORES), *command]
+
+
+def move_to_server_cores(pid):
+    """Moves a running server (every thread of its process tree) to the servers' cores; the
+    processes it forks later, such as PostgreSQL's backends, inherit them."""
+    if SERVER_CORES is None:
+        return
+    for member in process_tree(pid):
+        for thread in Path(f"/proc/{member}/task").glob("*"):
+            try:
+                os.sched_setaffinity(int(thread.name), SERVER_CORES)
+            except OSError:
+                continue  # it ended meanwhile
 
 
 def ensure_oha():
@@ -83,14 +147,15 @@ def with_cpu(measure, **processes):
 
 
 def load(url, requests, method="GET", body=None):
-    """oha at CONCURRENCY: req/s, p50 and p99 in ms, and the count of failed requests."""
-    command = ["oha", "-n", str(requests), "-c", str(CONCURRENCY), "--no-tui",
-               "--output-format", "json", "-m", method, url]
-    if body is not None:
-        command[1:1] = ["-T", "application/json", "-d", body]
-    warm = [*command]
-    warm[warm.index("-n") + 1] = str(min(2000, requests))
-    warm_requests = int(warm[warm.index("-n") + 1])
+    """oha at CONCURRENCY, on the load generator's core: req/s, p50 and p99 in ms, and the
+    count of failed requests."""
+    def oha(count):
+        payload = [] if body is None else ["-T", "application/json", "-d", body]
+        return on_load_core(["oha", "-n", str(count), "-c", str(CONCURRENCY), "--no-tui",
+                             "--output-format", "json", "-m", method, *payload, url])
+
+    warm_requests = min(2000, requests)
+    warm, command = oha(warm_requests), oha(requests)
     subprocess.run(warm, check=True, capture_output=True, timeout=RUN_TIME_LIMIT)
     report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
                                        timeout=RUN_TIME_LIMIT).stdout)

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Where db-service's time goes under load: a flame graph of POST /hits/x.
+"""Where the hit counter's time goes under load: flame graphs of POST /hits/x, db-service's and
+the minimal counter's, side by side.
 
-    bench/profile.py                 # bench/profiles/db-service.svg (the stacks: target/)
-    bench/profile.py --name before   # bench/profiles/db-service-before.svg, to compare
+    bench/profile.py                 # bench/profiles/{db-service,minimal-counter}.svg
+    bench/profile.py --name before   # bench/profiles/db-service-before.svg ..., to compare
 
-db-service is built as it ships (static, musl, the release profile), plus frame pointers and
-line tables so that perf can walk and name the stacks, and runs with production logging (JSON
-access lines to a file) against the tests' throwaway Redis. perf (Debian's linux-perf) samples
-it on the CPU clock while oha sends 100,000 requests; inferno (cargo install inferno) folds
-the stacks and draws the graph. The kernel's share (the loopback TCP stack) is in it too.
+Both are built as db-service ships (static, musl, the release profile), plus frame pointers and
+line tables so that perf can walk and name the stacks. db-service runs as the stacks run it:
+JSON access lines to a file, metrics recorded (METRICS_PORT). Each serves the tests' throwaway
+Redis on the servers' core while oha, on its own core, sends 100,000 requests and perf
+(Debian's linux-perf) samples the service on the CPU clock; inferno (cargo install inferno)
+folds the stacks and draws the graph. The kernel's share (the loopback TCP stack) is in it too.
 """
 
 import argparse
@@ -18,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from common import MUSL, ROOT, ensure_oha, load, static_build
-from lib import Servers, Service, free_port, log, run  # noqa: E402
+from common import MUSL, ROOT, ensure_oha, load, on_server_cores, servers_on_server_cores, static_build
+from lib import Service, free_port, log, run  # noqa: E402
 
 PROFILES = ROOT / "bench" / "profiles"
 TARGET_DIR = ROOT / "target" / "profiling"
@@ -36,27 +38,19 @@ def ensure_tools():
 
 
 def build():
-    log("building db-service as shipped, with frame pointers and line tables")
-    static_build("--release", "-p", "db-service", "--target-dir", str(TARGET_DIR),
+    log("building db-service and the minimal counter as shipped, with frame pointers and line tables")
+    static_build("--release", "-p", "db-service", "-p", "minimal-counter", "--target-dir", str(TARGET_DIR),
                  "--config", "profile.release.strip=false", "--config", 'profile.release.debug="line-tables-only"',
                  env={"RUSTFLAGS": "-C force-frame-pointers=yes"})
-    return TARGET_DIR / MUSL / "release" / "db-service"
+    return TARGET_DIR / MUSL / "release"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", default="", help="a suffix for the output files")
-    suffix = parser.parse_args().name
-    name = "db-service" + (f"-{suffix}" if suffix else "")
-    ensure_tools()
-    binary = build()
-    PROFILES.mkdir(exist_ok=True)
+def flame_graph(name, binary, env, servers):
+    """Samples `binary` under load; writes bench/profiles/<name>.svg."""
     data = ROOT / "target" / f"{name}.perf"
-    servers = Servers("redis")
+    service = Service(name, on_server_cores([str(binary)]), {"REDIS_URL": servers.redis_url, **env},
+                      free_port(), log_file=ROOT / "target" / "bench-logs" / f"{name}.log")
     try:
-        service = Service("db-service", [str(binary)],
-                          {"REDIS_URL": servers.redis_url, "RUST_LOG": "info", "LOG_FORMAT": "json"},
-                          free_port(), log_file=ROOT / "target" / "bench-logs" / f"{name}.log")
         load(f"{service.url}/hits/x", 20_000, "POST")  # warm: connections, allocator, caches
         perf = subprocess.Popen(["perf", "record", "--quiet", "-F", "1999", "-g", "-e", "cpu-clock",
                                  "-p", str(service.process.pid), "-o", str(data)])
@@ -64,10 +58,9 @@ def main():
         result = load(f"{service.url}/hits/x", REQUESTS, "POST")
         perf.send_signal(signal.SIGINT)
         perf.wait(timeout=60)
-        service.stop()
     finally:
-        servers.stop()
-    log(f"{result['rps']} req/s while sampled (perf slows it)")
+        service.stop()
+    log(f"{name}: {result['rps']} req/s while sampled (perf slows it)")
     script = subprocess.run(["perf", "script", "-i", str(data)], check=True, capture_output=True).stdout
     folded = subprocess.run(["inferno-collapse-perf"], input=script, check=True, capture_output=True).stdout
     (ROOT / "target" / f"{name}.folded").write_bytes(folded)
@@ -78,6 +71,23 @@ def main():
                          capture_output=True).stdout
     (PROFILES / f"{name}.svg").write_bytes(svg)
     print(PROFILES / f"{name}.svg")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", default="", help="a suffix for the output files")
+    suffix = parser.parse_args().name
+    ensure_tools()
+    binaries = build()
+    PROFILES.mkdir(exist_ok=True)
+    servers = servers_on_server_cores("redis")
+    try:
+        for counter, env in (("db-service", {"RUST_LOG": "info", "LOG_FORMAT": "json",
+                                             "METRICS_PORT": str(free_port())}),
+                             ("minimal-counter", {})):
+            flame_graph(counter + (f"-{suffix}" if suffix else ""), binaries / counter, env, servers)
+    finally:
+        servers.stop()
 
 
 if __name__ == "__main__":

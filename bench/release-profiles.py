@@ -19,8 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from common import MUSL, ROOT, ensure_oha, interleaved, load, static_build
-from lib import Servers, Service, free_port, log  # noqa: E402
+from common import (MUSL, ROOT, ensure_oha, interleaved, load, on_server_cores, servers_on_server_cores,
+                    static_build)
+from lib import Service, free_port, log  # noqa: E402
 
 # The crates db-service's flame graph spends its time in (bench/profiles/).
 HOT_CRATES = ("tokio", "hyper", "hyper-util", "axum", "axum-core", "http", "http-body", "bytes",
@@ -76,11 +77,11 @@ def main():
             overrides += ", the binaries at \"s\", the hot crates at 3"
         print(f"| {name} | {overrides or '—'} | {' | '.join(sizes)} | {seconds} s |", flush=True)
 
-    servers = Servers("redis")
+    servers = servers_on_server_cores("redis")
     try:
         def requests_per_second(name):
             binary = root / name / MUSL / "release" / "db-service"
-            service = Service(name, [str(binary)], {"REDIS_URL": servers.redis_url, "RUST_LOG": "info",
+            service = Service(name, on_server_cores([str(binary)]), {"REDIS_URL": servers.redis_url, "RUST_LOG": "info",
                                                     "LOG_FORMAT": "json"}, free_port(),
                               log_file=ROOT / "target" / "bench-logs" / f"profile-{name}.log")
             try:

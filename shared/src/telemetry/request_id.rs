@@ -2,8 +2,8 @@
 //!
 //! An id a client or another service sent is kept when it is sane, so one page load carries one
 //! id through web-service, api-service and db-service; otherwise a new UUID is made. The id is
-//! sent back on the response, recorded on the request's span (so on every log line written
-//! while the request is served), and web-service sends it on its calls to the backends.
+//! sent back on the response, written on every log line written while the request is served
+//! (`telemetry::access_log`), and web-service sends it on its calls to the backends.
 
 use std::{
     hash::{BuildHasher, RandomState},
@@ -66,15 +66,6 @@ pub fn keep_or_make(request: &mut Request) -> HeaderValue {
     };
     request.extensions_mut().insert(RequestId::new(id.clone()));
     id
-}
-
-/// The request's id as text; empty before [`keep_or_make`] gave it one.
-pub fn of(request: &Request<impl Sized>) -> &str {
-    request
-        .headers()
-        .get(&HEADER)
-        .and_then(|id| id.to_str().ok())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
