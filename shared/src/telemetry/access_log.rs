@@ -137,8 +137,9 @@ fn access_line(facts: &RequestFacts, status: u16, latency: Duration) -> AccessLi
 const CLIENT_LEFT: u16 = 499;
 
 pin_project! {
-    /// The inner service's answer, polled inside the request's span; logged, counted and given
-    /// the request's id when it is ready, or logged as 499 when dropped before.
+    /// The inner service's answer, polled as the thread's current request (and inside the
+    /// request's span, in text logs); logged, counted and given the request's id when it is
+    /// ready, or logged as 499 when dropped before.
     #[derive(Debug)]
     pub struct Answering<F> {
         #[pin]
